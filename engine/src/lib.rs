@@ -1,0 +1,1 @@
+//! wayfinder-engine
