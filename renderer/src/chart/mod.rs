@@ -60,3 +60,24 @@ pub fn load_chart(path: &Path) -> Result<Chart, ChartError> {
 pub fn merge_values(base: &mut Data, over: Data) {
     let _ = (base, over);
 }
+
+/// A chart ready to render: Helm's dependency processing and values coalescing done.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    /// The chart with only its enabled subcharts (conditions, tags), aliases applied
+    /// (an aliased subchart's metadata `name` is the alias), recursively.
+    pub chart: Chart,
+    /// The final `.Values` tree of the top chart (subchart values under their names, globals
+    /// propagated, import-values applied, nulls deleted), validated against every
+    /// `values.schema.json`.
+    pub values: Data,
+}
+
+/// Helm's `ProcessDependencies` + `CoalesceValues` + schema validation for `user_values`
+/// (the merged `-f`/`--set` values).
+pub fn prepare(chart: &Chart, user_values: &Data) -> Result<Prepared, ChartError> {
+    let _ = (chart, user_values);
+    Err(ChartError {
+        message: "dependency processing not implemented yet".into(),
+    })
+}
