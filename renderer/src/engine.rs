@@ -1,9 +1,31 @@
 //! A whole chart render, as Helm's `engine.Render` does it for `helm template`.
+//!
+//! Steps of [`render_chart`] (Helm v4.2.3: `action.Install` → `ToRenderValues` → `engine.Render`):
+//!
+//! 1. the release name is checked (`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`,
+//!    at most 53 bytes);
+//! 2. `chart::prepare` processes dependencies, coalesces and validates values;
+//! 3. one "top-level" map per chart is built (Helm's `recAllTpls`): `Chart` (the metadata as a
+//!    map with Go field names, plus `IsRoot`), `Files`, `Release`, `Capabilities`, `Values`
+//!    (scoped to the subchart) and `Subcharts` (the subcharts' own top-level maps);
+//! 4. every template of the chart and its enabled subcharts is parsed into one template set, in
+//!    Helm's order (deepest path first, then reverse lexicographic; later `define`s win), and every
+//!    non-partial template is executed in that same order with its chart's map as `.`, after
+//!    setting `.Template` (`Name`, `BasePath`) in that map, as Helm does;
+//! 5. `<no value>` is removed from each output.
+//!
+//! The parsed template set is cached per thread, keyed by a hash of the template names and
+//! sources, so rendering a chart again only executes.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 
-use crate::chart::Chart;
-use crate::value::Data;
+use crate::chart::{Chart, ChartFile};
+use crate::template::{ExecOptions, TemplateSet};
+use crate::value::{Data, FuncCtx, FuncError, MapRef, Object, Value};
 
 /// What to render with: release, namespace, capabilities.
 #[derive(Clone, Debug)]
@@ -43,6 +65,8 @@ pub struct Rendered {
     pub crds: Vec<(String, String)>,
     /// A nondeterministic function (random, uuid, time, keys) ran: the output is not reproducible.
     pub nondeterministic: bool,
+    /// The name of the top chart (`helm template` keeps only its NOTES.txt).
+    pub chart_name: String,
 }
 
 /// A render failure, with Helm's message.
@@ -53,14 +77,1349 @@ pub struct RenderError {
     pub message: String,
 }
 
+impl RenderError {
+    fn new(message: impl Into<String>) -> RenderError {
+        RenderError {
+            message: message.into(),
+        }
+    }
+}
+
+/// Helm's default `.Capabilities.KubeVersion`.
+pub const DEFAULT_KUBE_VERSION: &str = "v1.36.0";
+
+/// Helm's default `.Capabilities.APIVersions` (client-go's scheme, in priority order).
+pub const DEFAULT_API_VERSIONS: &[&str] = &[
+    "v1",
+    "admissionregistration.k8s.io/v1",
+    "admissionregistration.k8s.io/v1alpha1",
+    "admissionregistration.k8s.io/v1beta1",
+    "internal.apiserver.k8s.io/v1alpha1",
+    "apps/v1",
+    "apps/v1beta1",
+    "apps/v1beta2",
+    "authentication.k8s.io/v1",
+    "authentication.k8s.io/v1alpha1",
+    "authentication.k8s.io/v1beta1",
+    "authorization.k8s.io/v1",
+    "authorization.k8s.io/v1beta1",
+    "autoscaling/v1",
+    "autoscaling/v2",
+    "batch/v1",
+    "batch/v1beta1",
+    "certificates.k8s.io/v1",
+    "certificates.k8s.io/v1beta1",
+    "certificates.k8s.io/v1alpha1",
+    "coordination.k8s.io/v1alpha2",
+    "coordination.k8s.io/v1beta1",
+    "coordination.k8s.io/v1",
+    "discovery.k8s.io/v1",
+    "discovery.k8s.io/v1beta1",
+    "events.k8s.io/v1",
+    "events.k8s.io/v1beta1",
+    "extensions/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1",
+    "flowcontrol.apiserver.k8s.io/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1beta2",
+    "flowcontrol.apiserver.k8s.io/v1beta3",
+    "networking.k8s.io/v1",
+    "networking.k8s.io/v1beta1",
+    "node.k8s.io/v1",
+    "node.k8s.io/v1alpha1",
+    "node.k8s.io/v1beta1",
+    "policy/v1",
+    "policy/v1beta1",
+    "rbac.authorization.k8s.io/v1",
+    "rbac.authorization.k8s.io/v1beta1",
+    "rbac.authorization.k8s.io/v1alpha1",
+    "resource.k8s.io/v1",
+    "resource.k8s.io/v1beta2",
+    "resource.k8s.io/v1beta1",
+    "resource.k8s.io/v1alpha3",
+    "scheduling.k8s.io/v1alpha2",
+    "scheduling.k8s.io/v1beta1",
+    "scheduling.k8s.io/v1",
+    "storage.k8s.io/v1beta1",
+    "storage.k8s.io/v1",
+    "storage.k8s.io/v1alpha1",
+    "storagemigration.k8s.io/v1beta1",
+    "apiextensions.k8s.io/v1beta1",
+    "apiextensions.k8s.io/v1",
+];
+
+/// Helm's `.Capabilities.HelmVersion` (`version.BuildInfo`) for v4.2.x.
+const HELM_VERSION: &str = "v4.2";
+const HELM_GO_VERSION: &str = "go1.26.6";
+const HELM_KUBE_CLIENT_VERSION: &str = "v1.36";
+
+const RELEASE_NAME_MAX_LEN: usize = 53;
+const RELEASE_NAME_REGEX: &str =
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/// Helm's `ValidateReleaseName`, with the message `helm install`/`helm template` print.
+pub fn validate_release_name(name: &str) -> Result<(), RenderError> {
+    if name.is_empty() {
+        return Err(RenderError::new(
+            "release name check failed: no name provided",
+        ));
+    }
+    if name.len() > RELEASE_NAME_MAX_LEN || !is_dns_subdomain(name) {
+        return Err(RenderError::new(format!(
+            "release name check failed: release name {}: invalid release name, must match regex {} and the length must not be longer than 53",
+            go_quote(name),
+            RELEASE_NAME_REGEX
+        )));
+    }
+    Ok(())
+}
+
+/// `[a-z0-9]([-a-z0-9]*[a-z0-9])?` labels joined by dots.
+fn is_dns_subdomain(name: &str) -> bool {
+    name.split('.').all(|label| {
+        let b = label.as_bytes();
+        let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty()
+            && alnum(b[0])
+            && alnum(b[b.len() - 1])
+            && b.iter().all(|&c| alnum(c) || c == b'-')
+    })
+}
+
+/// Go's `%q` for the common case (printable text); other characters are escaped.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Renders `chart` with `user_values` (the merged `-f`/`--set` values) like `helm template`.
 pub fn render_chart(
     chart: &Chart,
     user_values: &Data,
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
-    let _ = (chart, user_values, opts);
-    Err(RenderError {
-        message: "render not implemented yet".into(),
+    validate_release_name(&opts.release_name)?;
+    let prepared = crate::chart::prepare(chart, user_values)
+        .map_err(|e| RenderError { message: e.message })?;
+    let caps = Rc::new(Capabilities::new(opts)?);
+    let release = release_map(opts);
+
+    let mut units = Vec::new();
+    let mut crds = Vec::new();
+    let root_values = Value::from_data(&prepared.values);
+    build_scope(
+        &prepared.chart,
+        None,
+        &ScopeInputs {
+            caps: &caps,
+            release: &release,
+            root_values: &root_values,
+        },
+        &mut units,
+        &mut crds,
+        0,
+    )?;
+    units.sort_by(|a, b| helm_template_order(&a.name, &b.name));
+
+    let entry = cached_template_set(&units)?;
+    let set = match &*entry {
+        Ok(set) => set,
+        Err(msg) => return Err(RenderError::new(msg.clone())),
+    };
+    let ctx = FuncCtx::default();
+    let exec_opts = ExecOptions {
+        strict: opts.strict,
+    };
+    let mut manifests = BTreeMap::new();
+    for u in &units {
+        if is_partial(&u.name) {
+            continue;
+        }
+        let mut tpl = BTreeMap::new();
+        tpl.insert("Name".to_string(), Value::str(&u.name));
+        tpl.insert("BasePath".to_string(), Value::str(&u.base_path));
+        u.scope
+            .borrow_mut()
+            .insert("Template".into(), Value::map(tpl));
+        let dot = Value::Map(u.scope.clone());
+        let out = set
+            .execute(&u.name, dot, &ctx, &exec_opts)
+            .map_err(|e| RenderError::new(format_exec_error(&u.name, &e.message)))?;
+        let out = if out.contains("<no value>") {
+            out.replace("<no value>", "")
+        } else {
+            out
+        };
+        manifests.insert(u.name.clone(), out);
+    }
+    Ok(Rendered {
+        manifests,
+        crds,
+        nondeterministic: ctx.nondeterministic.get(),
+        chart_name: prepared.chart.name().to_string(),
     })
+}
+
+/// One template to parse (and, unless a partial, execute).
+struct Unit<'a> {
+    name: String,
+    source: &'a [u8],
+    base_path: String,
+    scope: MapRef,
+}
+
+struct ScopeInputs<'a> {
+    caps: &'a Rc<Capabilities>,
+    release: &'a Value,
+    root_values: &'a Value,
+}
+
+const MAX_CHART_DEPTH: usize = 64;
+
+/// Helm's `recAllTpls`: builds the chart's top-level map, recursing into subcharts first.
+fn build_scope<'a>(
+    chart: &'a Chart,
+    parent: Option<(&MapRef, &str)>,
+    inputs: &ScopeInputs<'_>,
+    units: &mut Vec<Unit<'a>>,
+    crds: &mut Vec<(String, String)>,
+    depth: usize,
+) -> Result<MapRef, RenderError> {
+    if depth > MAX_CHART_DEPTH {
+        return Err(RenderError::new("chart dependencies are nested too deeply"));
+    }
+    let name = chart.name();
+    let full_path = match parent {
+        None => name.to_string(),
+        Some((_, parent_path)) => format!("{parent_path}/charts/{name}"),
+    };
+    let values = match parent {
+        None => inputs.root_values.clone(),
+        Some((parent_scope, _)) => {
+            let parent_values = parent_scope.borrow().get("Values").cloned();
+            parent_values
+                .and_then(|v| table(&v, name))
+                .unwrap_or_else(Value::empty_map)
+        }
+    };
+    let subcharts: MapRef = Rc::new(RefCell::new(BTreeMap::new()));
+    let mut top = BTreeMap::new();
+    top.insert(
+        "Chart".to_string(),
+        chart_metadata_value(chart, parent.is_none()),
+    );
+    top.insert(
+        "Files".to_string(),
+        Value::Object(Rc::new(Files::from_chart(&chart.files))),
+    );
+    top.insert("Release".to_string(), inputs.release.clone());
+    top.insert(
+        "Capabilities".to_string(),
+        Value::Object(inputs.caps.clone()),
+    );
+    top.insert("Values".to_string(), values);
+    top.insert("Subcharts".to_string(), Value::Map(subcharts.clone()));
+    let scope: MapRef = Rc::new(RefCell::new(top));
+
+    for f in &chart.files {
+        if f.name.starts_with("crds/") && has_manifest_extension(&f.name) {
+            crds.push((
+                format!("{full_path}/{}", f.name),
+                String::from_utf8_lossy(&f.data).into_owned(),
+            ));
+        }
+    }
+    for dep in &chart.dependencies {
+        let child = build_scope(
+            dep,
+            Some((&scope, &full_path)),
+            inputs,
+            units,
+            crds,
+            depth + 1,
+        )?;
+        subcharts
+            .borrow_mut()
+            .insert(dep.name().to_string(), Value::Map(child));
+    }
+
+    let library = chart_type(chart).eq_ignore_ascii_case("library");
+    for t in &chart.templates {
+        if library && !base_name(&t.name).starts_with('_') {
+            continue;
+        }
+        units.push(Unit {
+            name: path_join(&full_path, &t.name),
+            source: &t.data,
+            base_path: format!("{full_path}/templates"),
+            scope: scope.clone(),
+        });
+    }
+    Ok(scope)
+}
+
+/// Go's `Values.Table(name)` on a `.Values` value: walks `a.b` through maps.
+fn table(values: &Value, name: &str) -> Option<Value> {
+    let mut cur = values.clone();
+    for part in name.split('.') {
+        let next = match &cur {
+            Value::Map(m) => m.borrow().get(part).cloned(),
+            _ => None,
+        };
+        cur = match next {
+            Some(v @ Value::Map(_)) => v,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn base_name(p: &str) -> &str {
+    p.rsplit('/').next().unwrap_or(p)
+}
+
+fn is_partial(name: &str) -> bool {
+    base_name(name).starts_with('_')
+}
+
+/// `path.Join(a, b)` for the relative, clean paths charts use.
+fn path_join(a: &str, b: &str) -> String {
+    let joined = format!("{a}/{b}");
+    let mut parts: Vec<&str> = Vec::new();
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+fn has_manifest_extension(name: &str) -> bool {
+    let ext = match base_name(name).rfind('.') {
+        Some(i) => &base_name(name)[i..],
+        None => return false,
+    };
+    [".yaml", ".yml", ".json"]
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e))
+}
+
+/// Helm's `sortTemplates`: more `/` first, then reverse lexicographic.
+pub fn helm_template_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let ca = a.matches('/').count();
+    let cb = b.matches('/').count();
+    cb.cmp(&ca).then_with(|| b.cmp(a))
+}
+
+fn release_map(opts: &RenderOptions) -> Value {
+    let mut m = BTreeMap::new();
+    m.insert("Name".to_string(), Value::str(&opts.release_name));
+    m.insert("Namespace".to_string(), Value::str(&opts.namespace));
+    m.insert("IsUpgrade".to_string(), Value::Bool(opts.is_upgrade));
+    m.insert("IsInstall".to_string(), Value::Bool(!opts.is_upgrade));
+    m.insert("Revision".to_string(), Value::Int(opts.revision));
+    m.insert("Service".to_string(), Value::str("Helm"));
+    Value::map(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// .Chart
+
+fn meta<'a>(chart: &'a Chart, key: &str) -> Option<&'a Data> {
+    chart.metadata.as_map().and_then(|m| m.get(key))
+}
+
+fn chart_type(chart: &Chart) -> String {
+    meta(chart, "type")
+        .map(data_to_go_string)
+        .unwrap_or_default()
+}
+
+/// A scalar read into a Go `string` field.
+fn data_to_go_string(d: &Data) -> String {
+    match d {
+        Data::Null => String::new(),
+        Data::Bool(b) => b.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => crate::fmt::format_float_v(*f),
+        Data::String(s) => s.clone(),
+        other => crate::fmt::sprint_v(&Value::from_data(other)),
+    }
+}
+
+fn string_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
+    Value::string(
+        m.and_then(|m| m.get(key))
+            .map(data_to_go_string)
+            .unwrap_or_default(),
+    )
+}
+
+fn string_list_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
+    match m.and_then(|m| m.get(key)) {
+        Some(Data::List(l)) => Value::list(
+            l.iter()
+                .map(|d| Value::string(data_to_go_string(d)))
+                .collect(),
+        ),
+        _ => Value::list(Vec::new()),
+    }
+}
+
+fn bool_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
+    Value::Bool(matches!(m.and_then(|m| m.get(key)), Some(Data::Bool(true))))
+}
+
+/// Helm's `MetadataAsMap` (`structToMap` of `chart.Metadata`, Go field names) plus `IsRoot`.
+fn chart_metadata_value(chart: &Chart, is_root: bool) -> Value {
+    let md = chart.metadata.as_map();
+    let mut m = BTreeMap::new();
+    for (go, key) in [
+        ("Name", "name"),
+        ("Home", "home"),
+        ("Version", "version"),
+        ("Description", "description"),
+        ("Icon", "icon"),
+        ("APIVersion", "apiVersion"),
+        ("Condition", "condition"),
+        ("Tags", "tags"),
+        ("AppVersion", "appVersion"),
+        ("KubeVersion", "kubeVersion"),
+        ("Type", "type"),
+    ] {
+        m.insert(go.to_string(), string_field(md, key));
+    }
+    m.insert("Sources".into(), string_list_field(md, "sources"));
+    m.insert("Keywords".into(), string_list_field(md, "keywords"));
+    m.insert("Deprecated".into(), bool_field(md, "deprecated"));
+    let annotations = match md.and_then(|m| m.get("annotations")) {
+        Some(Data::Map(a)) => a
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::string(data_to_go_string(v))))
+            .collect(),
+        _ => BTreeMap::new(),
+    };
+    m.insert("Annotations".into(), Value::map(annotations));
+    let maintainers = match md.and_then(|m| m.get("maintainers")) {
+        Some(Data::List(l)) => l
+            .iter()
+            .map(|d| {
+                let dm = d.as_map();
+                let mut mm = BTreeMap::new();
+                mm.insert("Name".to_string(), string_field(dm, "name"));
+                mm.insert("Email".to_string(), string_field(dm, "email"));
+                mm.insert("URL".to_string(), string_field(dm, "url"));
+                Value::map(mm)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    m.insert("Maintainers".into(), Value::list(maintainers));
+    let present: Vec<&str> = chart.dependencies.iter().map(|c| c.name()).collect();
+    let deps = match md.and_then(|m| m.get("dependencies")) {
+        Some(Data::List(l)) => l
+            .iter()
+            .map(|d| {
+                let dm = d.as_map();
+                let mut mm = BTreeMap::new();
+                for (go, key) in [
+                    ("Name", "name"),
+                    ("Version", "version"),
+                    ("Repository", "repository"),
+                    ("Condition", "condition"),
+                    ("Alias", "alias"),
+                ] {
+                    mm.insert(go.to_string(), string_field(dm, key));
+                }
+                mm.insert("Tags".to_string(), string_list_field(dm, "tags"));
+                let import = match dm.and_then(|m| m.get("import-values")) {
+                    Some(Data::List(l)) => Value::list(l.iter().map(Value::from_data).collect()),
+                    _ => Value::list(Vec::new()),
+                };
+                mm.insert("ImportValues".to_string(), import);
+                let enabled = match dm.and_then(|m| m.get("enabled")) {
+                    Some(Data::Bool(b)) => *b,
+                    _ => {
+                        let alias = string_field(dm, "alias");
+                        let name = string_field(dm, "name");
+                        let key = match alias.as_str() {
+                            Some(a) if !a.is_empty() => a.to_string(),
+                            _ => name.as_str().unwrap_or_default().to_string(),
+                        };
+                        present.contains(&key.as_str())
+                    }
+                };
+                mm.insert("Enabled".to_string(), Value::Bool(enabled));
+                Value::map(mm)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    m.insert("Dependencies".into(), Value::list(deps));
+    m.insert("IsRoot".into(), Value::Bool(is_root));
+    Value::map(m)
+}
+
+// ---------------------------------------------------------------------------------------------
+// .Capabilities
+
+/// `*common.Capabilities`.
+pub struct Capabilities {
+    kube: Rc<KubeVersion>,
+    api_versions: Rc<VersionSet>,
+    helm: Rc<BuildInfo>,
+}
+
+impl Capabilities {
+    pub fn new(opts: &RenderOptions) -> Result<Capabilities, RenderError> {
+        let kube = match &opts.kube_version {
+            None => KubeVersion::parse(DEFAULT_KUBE_VERSION),
+            Some(v) => KubeVersion::parse(v),
+        }
+        .ok_or_else(|| {
+            RenderError::new(format!(
+                "invalid kube version '{}': could not parse {} as version",
+                opts.kube_version.as_deref().unwrap_or_default(),
+                go_quote(opts.kube_version.as_deref().unwrap_or_default())
+            ))
+        })?;
+        let mut versions: Vec<String> =
+            DEFAULT_API_VERSIONS.iter().map(|s| s.to_string()).collect();
+        versions.extend(opts.api_versions.iter().cloned());
+        Ok(Capabilities {
+            kube: Rc::new(kube),
+            api_versions: Rc::new(VersionSet(versions)),
+            helm: Rc::new(BuildInfo),
+        })
+    }
+}
+
+impl Object for Capabilities {
+    fn type_name(&self) -> &str {
+        "*common.Capabilities"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "KubeVersion" => Some(Value::Object(self.kube.clone())),
+            "APIVersions" => Some(Value::Object(self.api_versions.clone())),
+            "HelmVersion" => Some(Value::Object(self.helm.clone())),
+            "Copy" => Some(Value::Object(Rc::new(Capabilities {
+                kube: self.kube.clone(),
+                api_versions: self.api_versions.clone(),
+                helm: self.helm.clone(),
+            }))),
+            _ => None,
+        }
+    }
+    fn go_string(&self) -> String {
+        format!(
+            "&{{{} {} {}}}",
+            self.kube.struct_string(),
+            self.api_versions.go_string(),
+            self.helm.go_string()
+        )
+    }
+    fn to_data(&self) -> Data {
+        let mut m = BTreeMap::new();
+        m.insert("KubeVersion".to_string(), self.kube.to_data());
+        m.insert("APIVersions".to_string(), self.api_versions.to_data());
+        m.insert("HelmVersion".to_string(), self.helm.to_data());
+        Data::Map(m)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `common.KubeVersion`: prints as its normalized version (it is a `Stringer`).
+pub struct KubeVersion {
+    version: String,
+    normalized: String,
+    major: String,
+    minor: String,
+}
+
+impl KubeVersion {
+    /// `common.ParseKubeVersion` (k8s `ParseGeneric`: `[v]MAJOR.MINOR[.PATCH…]` with optional
+    /// pre-release/build suffix, which the normalized form drops).
+    pub fn parse(v: &str) -> Option<KubeVersion> {
+        let t = v.trim();
+        let body = t.strip_prefix('v').unwrap_or(t);
+        let end = body
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(body.len());
+        let numeric = &body[..end];
+        let rest = &body[end..];
+        if !rest.is_empty() && !rest.starts_with('-') && !rest.starts_with('+') {
+            return None;
+        }
+        let parts: Vec<&str> = numeric.split('.').collect();
+        if parts.len() < 2 || parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
+        let nums: Option<Vec<u64>> = parts.iter().map(|p| p.parse::<u64>().ok()).collect();
+        let nums = nums?;
+        let normalized = format!(
+            "v{}",
+            nums.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(".")
+        );
+        let version = if v.starts_with('v') {
+            v.to_string()
+        } else {
+            format!("v{v}")
+        };
+        Some(KubeVersion {
+            version,
+            normalized,
+            major: nums[0].to_string(),
+            minor: nums[1].to_string(),
+        })
+    }
+
+    fn struct_string(&self) -> String {
+        format!(
+            "{{{} {} {} {}}}",
+            self.version, self.normalized, self.major, self.minor
+        )
+    }
+}
+
+impl Object for KubeVersion {
+    fn type_name(&self) -> &str {
+        "common.KubeVersion"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "Version" | "GitVersion" => Some(Value::str(&self.version)),
+            "Major" => Some(Value::str(&self.major)),
+            "Minor" => Some(Value::str(&self.minor)),
+            "String" => Some(Value::str(&self.normalized)),
+            _ => None,
+        }
+    }
+    fn go_string(&self) -> String {
+        self.normalized.clone()
+    }
+    fn to_data(&self) -> Data {
+        let mut m = BTreeMap::new();
+        m.insert("Version".to_string(), Data::String(self.version.clone()));
+        m.insert("Major".to_string(), Data::String(self.major.clone()));
+        m.insert("Minor".to_string(), Data::String(self.minor.clone()));
+        Data::Map(m)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `common.VersionSet` (`[]string` with a `Has` method).
+pub struct VersionSet(Vec<String>);
+
+impl Object for VersionSet {
+    fn type_name(&self) -> &str {
+        "common.VersionSet"
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn has_method(&self, name: &str) -> bool {
+        name == "Has"
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, FuncError> {
+        if name != "Has" {
+            return Err(FuncError::new(format!("can't call method {name}")));
+        }
+        match args {
+            [Value::String(s)] => Ok(Value::Bool(self.0.iter().any(|v| v == &**s))),
+            [other] => Err(FuncError::new(format!(
+                "wrong type for value; expected string; got {}",
+                other.type_name()
+            ))),
+            _ => Err(FuncError::new(format!(
+                "wrong number of args for Has: want 1 got {}",
+                args.len()
+            ))),
+        }
+    }
+    fn go_string(&self) -> String {
+        format!("[{}]", self.0.join(" "))
+    }
+    fn to_data(&self) -> Data {
+        Data::List(self.0.iter().map(|s| Data::String(s.clone())).collect())
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// `version.BuildInfo`.
+pub struct BuildInfo;
+
+impl Object for BuildInfo {
+    fn type_name(&self) -> &str {
+        "version.BuildInfo"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "Version" => Some(Value::str(HELM_VERSION)),
+            "GitCommit" | "GitTreeState" => Some(Value::str("")),
+            "GoVersion" => Some(Value::str(HELM_GO_VERSION)),
+            "KubeClientVersion" => Some(Value::str(HELM_KUBE_CLIENT_VERSION)),
+            _ => None,
+        }
+    }
+    fn go_string(&self) -> String {
+        format!("{{{HELM_VERSION}   {HELM_GO_VERSION} {HELM_KUBE_CLIENT_VERSION}}}")
+    }
+    fn to_data(&self) -> Data {
+        let mut m = BTreeMap::new();
+        m.insert("version".to_string(), Data::String(HELM_VERSION.into()));
+        m.insert(
+            "go_version".to_string(),
+            Data::String(HELM_GO_VERSION.into()),
+        );
+        m.insert(
+            "kube_client_version".to_string(),
+            Data::String(HELM_KUBE_CLIENT_VERSION.into()),
+        );
+        Data::Map(m)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// .Files
+
+/// Helm's `engine.files` (`map[string][]byte` with methods).
+pub struct Files {
+    pub files: BTreeMap<String, Rc<[u8]>>,
+}
+
+impl Files {
+    fn from_chart(files: &[ChartFile]) -> Files {
+        Files {
+            files: files
+                .iter()
+                .map(|f| (f.name.clone(), Rc::from(f.data.as_slice())))
+                .collect(),
+        }
+    }
+
+    fn get_bytes(&self, name: &str) -> Rc<[u8]> {
+        self.files
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| Rc::from(&[][..]))
+    }
+
+    fn glob(&self, pattern: &str) -> Files {
+        let g = Glob::compile(pattern).unwrap_or_else(Glob::match_all);
+        Files {
+            files: self
+                .files
+                .iter()
+                .filter(|(k, _)| g.matches(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+
+    fn by_base_name(&self, encode: fn(&[u8]) -> String) -> String {
+        let mut m = BTreeMap::new();
+        for (k, v) in &self.files {
+            m.insert(base_name(k).to_string(), Data::String(encode(v)));
+        }
+        let y = crate::yaml::to_yaml(&Data::Map(m));
+        y.strip_suffix('\n').map(str::to_string).unwrap_or(y)
+    }
+
+    fn lines(&self, name: &str) -> Result<Value, FuncError> {
+        let Some(data) = self.files.get(name) else {
+            return Ok(Value::list(Vec::new()));
+        };
+        if data.is_empty() {
+            return Err(FuncError::new(
+                "rendering template failed: runtime error: index out of range [-1]",
+            ));
+        }
+        let s = String::from_utf8_lossy(data);
+        let s = s.strip_suffix('\n').unwrap_or(&s);
+        Ok(Value::list(s.split('\n').map(Value::str).collect()))
+    }
+}
+
+fn one_string_arg<'a>(method: &str, args: &'a [Value]) -> Result<&'a str, FuncError> {
+    match args {
+        [Value::String(s)] => Ok(s),
+        [other] => Err(FuncError::new(format!(
+            "wrong type for value; expected string; got {}",
+            other.type_name()
+        ))),
+        _ => Err(FuncError::new(format!(
+            "wrong number of args for {method}: want 1 got {}",
+            args.len()
+        ))),
+    }
+}
+
+impl Object for Files {
+    fn type_name(&self) -> &str {
+        "engine.files"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "AsConfig" => Some(Value::string(
+                self.by_base_name(|b| String::from_utf8_lossy(b).into_owned()),
+            )),
+            "AsSecrets" => Some(Value::string(self.by_base_name(base64_encode))),
+            _ => None,
+        }
+    }
+    fn has_method(&self, name: &str) -> bool {
+        matches!(name, "Get" | "GetBytes" | "Glob" | "Lines")
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, FuncError> {
+        let arg = one_string_arg(name, args)?;
+        match name {
+            "Get" => Ok(Value::string(
+                String::from_utf8_lossy(&self.get_bytes(arg)).into_owned(),
+            )),
+            "GetBytes" => Ok(Value::Bytes(self.get_bytes(arg))),
+            "Glob" => Ok(Value::Object(Rc::new(self.glob(arg)))),
+            "Lines" => self.lines(arg),
+            _ => Err(FuncError::new(format!("can't call method {name}"))),
+        }
+    }
+    fn go_string(&self) -> String {
+        let mut out = String::from("map[");
+        for (i, (k, v)) in self.files.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(k);
+            out.push_str(":[");
+            let nums: Vec<String> = v.iter().map(|b| b.to_string()).collect();
+            out.push_str(&nums.join(" "));
+            out.push(']');
+        }
+        out.push(']');
+        out
+    }
+    fn to_data(&self) -> Data {
+        Data::Map(
+            self.files
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        Data::String(String::from_utf8_lossy(v).into_owned()),
+                    )
+                })
+                .collect(),
+        )
+    }
+    fn truthy(&self) -> bool {
+        !self.files.is_empty()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+impl Files {
+    /// The files as a Go map value (`range $path, $bytes := .Files.Glob …`): path → bytes.
+    pub fn as_map_value(&self) -> Value {
+        Value::map(
+            self.files
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+                .collect(),
+        )
+    }
+}
+
+fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(T[(n >> 18) as usize & 63] as char);
+        out.push(T[(n >> 12) as usize & 63] as char);
+        out.push(if chunk.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if chunk.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Glob patterns (github.com/gobwas/glob with '/' as separator)
+
+#[derive(Clone, Debug)]
+enum GlobTok {
+    Lit(char),
+    /// `*`: any run of non-separator characters.
+    Star,
+    /// `**`: any run of characters.
+    Super,
+    /// `?`: one non-separator character.
+    Single,
+    /// `[...]` / `[!...]`.
+    Class(bool, Vec<(char, char)>),
+}
+
+/// A compiled glob: its `{a,b}` alternatives expanded into flat patterns.
+struct Glob {
+    alts: Vec<Vec<GlobTok>>,
+}
+
+const GLOB_MAX_ALTERNATIVES: usize = 1024;
+
+impl Glob {
+    fn match_all() -> Glob {
+        Glob {
+            alts: vec![vec![GlobTok::Super]],
+        }
+    }
+
+    /// `None` when the pattern does not compile (gobwas: unclosed `[` or `{`…).
+    fn compile(pattern: &str) -> Option<Glob> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut pos = 0;
+        let alts = Self::seq(&chars, &mut pos, false)?;
+        if pos != chars.len() {
+            return None;
+        }
+        Some(Glob { alts })
+    }
+
+    /// Parses a sequence until end (or `,`/`}` inside braces); returns its expansions.
+    fn seq(c: &[char], pos: &mut usize, in_brace: bool) -> Option<Vec<Vec<GlobTok>>> {
+        let mut out: Vec<Vec<GlobTok>> = vec![Vec::new()];
+        while *pos < c.len() {
+            let ch = c[*pos];
+            match ch {
+                ',' | '}' if in_brace => return Some(out),
+                '\\' => {
+                    let next = *c.get(*pos + 1)?;
+                    *pos += 2;
+                    out.iter_mut().for_each(|p| p.push(GlobTok::Lit(next)));
+                }
+                '*' => {
+                    let tok = if c.get(*pos + 1) == Some(&'*') {
+                        *pos += 2;
+                        GlobTok::Super
+                    } else {
+                        *pos += 1;
+                        GlobTok::Star
+                    };
+                    out.iter_mut().for_each(|p| p.push(tok.clone()));
+                }
+                '?' => {
+                    *pos += 1;
+                    out.iter_mut().for_each(|p| p.push(GlobTok::Single));
+                }
+                '[' => {
+                    *pos += 1;
+                    let neg = c.get(*pos) == Some(&'!');
+                    if neg {
+                        *pos += 1;
+                    }
+                    let mut ranges = Vec::new();
+                    loop {
+                        let a = *c.get(*pos)?;
+                        if a == ']' {
+                            *pos += 1;
+                            break;
+                        }
+                        if c.get(*pos + 1) == Some(&'-')
+                            && c.get(*pos + 2).is_some_and(|&x| x != ']')
+                        {
+                            ranges.push((a, c[*pos + 2]));
+                            *pos += 3;
+                        } else {
+                            ranges.push((a, a));
+                            *pos += 1;
+                        }
+                    }
+                    let tok = GlobTok::Class(neg, ranges);
+                    out.iter_mut().for_each(|p| p.push(tok.clone()));
+                }
+                '{' => {
+                    *pos += 1;
+                    let mut options: Vec<Vec<GlobTok>> = Vec::new();
+                    loop {
+                        let alt = Self::seq(c, pos, true)?;
+                        options.extend(alt);
+                        match c.get(*pos) {
+                            Some(',') => *pos += 1,
+                            Some('}') => {
+                                *pos += 1;
+                                break;
+                            }
+                            _ => return None,
+                        }
+                    }
+                    let mut next = Vec::new();
+                    for p in &out {
+                        for o in &options {
+                            let mut q = p.clone();
+                            q.extend(o.iter().cloned());
+                            next.push(q);
+                            if next.len() > GLOB_MAX_ALTERNATIVES {
+                                return None;
+                            }
+                        }
+                    }
+                    out = next;
+                }
+                _ => {
+                    *pos += 1;
+                    out.iter_mut().for_each(|p| p.push(GlobTok::Lit(ch)));
+                }
+            }
+        }
+        if in_brace {
+            return None;
+        }
+        Some(out)
+    }
+
+    fn matches(&self, s: &str) -> bool {
+        let chars: Vec<char> = s.chars().collect();
+        self.alts.iter().any(|p| glob_match(p, &chars))
+    }
+}
+
+/// Wildcard matching by dynamic programming over (pattern position, text position).
+fn glob_match(p: &[GlobTok], s: &[char]) -> bool {
+    // reach[j]: the pattern prefix processed so far can end at text position j.
+    let mut reach = vec![false; s.len() + 1];
+    reach[0] = true;
+    for tok in p {
+        let mut next = vec![false; s.len() + 1];
+        match tok {
+            GlobTok::Star | GlobTok::Super => {
+                let mut on = false;
+                for j in 0..=s.len() {
+                    if reach[j] {
+                        on = true;
+                    }
+                    if on {
+                        next[j] = true;
+                    }
+                    if j < s.len() && matches!(tok, GlobTok::Star) && s[j] == '/' {
+                        on = false;
+                    }
+                }
+            }
+            _ => {
+                for j in 0..s.len() {
+                    if reach[j] && tok_matches_char(tok, s[j]) {
+                        next[j + 1] = true;
+                    }
+                }
+            }
+        }
+        reach = next;
+    }
+    reach[s.len()]
+}
+
+fn tok_matches_char(tok: &GlobTok, c: char) -> bool {
+    match tok {
+        GlobTok::Lit(l) => *l == c,
+        GlobTok::Single => c != '/',
+        GlobTok::Class(neg, ranges) => {
+            let inside = ranges.iter().any(|(a, b)| *a <= c && c <= *b);
+            // gobwas: a negated class never matches the separator.
+            if *neg {
+                !inside && c != '/'
+            } else {
+                inside
+            }
+        }
+        GlobTok::Star | GlobTok::Super => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing (cached) and error messages
+
+type CachedSet = Rc<Result<TemplateSet, String>>;
+
+thread_local! {
+    static TEMPLATE_CACHE: RefCell<HashMap<u64, CachedSet>> = RefCell::new(HashMap::new());
+}
+
+const TEMPLATE_CACHE_MAX: usize = 64;
+
+fn units_digest(units: &[Unit<'_>]) -> u64 {
+    let mut h = DefaultHasher::new();
+    units.len().hash(&mut h);
+    for u in units {
+        u.name.hash(&mut h);
+        u.source.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Parses the units (already in Helm's order) into one set, or reuses a cached parse.
+fn cached_template_set(units: &[Unit<'_>]) -> Result<CachedSet, RenderError> {
+    let key = units_digest(units);
+    let cached = TEMPLATE_CACHE.with(|c| c.borrow().get(&key).cloned());
+    let entry = match cached {
+        Some(e) => e,
+        None => {
+            let parsed = parse_units(units);
+            let entry: CachedSet = Rc::new(parsed);
+            TEMPLATE_CACHE.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.len() >= TEMPLATE_CACHE_MAX {
+                    c.clear();
+                }
+                c.insert(key, entry.clone());
+            });
+            entry
+        }
+    };
+    match &*entry {
+        Ok(_) => Ok(entry),
+        Err(msg) => Err(RenderError::new(msg.clone())),
+    }
+}
+
+fn parse_units(units: &[Unit<'_>]) -> Result<TemplateSet, String> {
+    let mut set = TemplateSet::new();
+    for u in units {
+        let src = String::from_utf8_lossy(u.source);
+        set.parse(&u.name, &src)
+            .map_err(|e| format_parse_error(&u.name, &e.message))?;
+    }
+    Ok(set)
+}
+
+/// Helm's `cleanupParseError`.
+fn format_parse_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.split(": ").collect();
+    if tokens.len() == 1 {
+        return format!("parse error in ({filename}): {msg}");
+    }
+    format!(
+        "parse error at ({}): {}",
+        tokens[1],
+        tokens[tokens.len() - 1]
+    )
+}
+
+const WARN_START: &str = "HELM_ERR_START";
+const WARN_END: &str = "HELM_ERR_END";
+
+/// Helm's `reformatExecErrorMsg` applied to a Go-formatted execution error.
+pub fn format_exec_error(filename: &str, msg: &str) -> String {
+    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
+    if tokens.len() != 3 || !msg.starts_with("template: ") {
+        if let Some(inner) = warn_text(msg) {
+            return inner.to_string();
+        }
+        return msg.to_string();
+    }
+    if let Some(inner) = warn_text(tokens[2]) {
+        return format!("execution error at ({}): {}", tokens[1], inner);
+    }
+    let mut levels: Vec<(String, String, String)> = Vec::new();
+    let mut cur = msg;
+    while let Some(rest) = cur.strip_prefix("template: ") {
+        let (level, next) = parse_exec_level(rest);
+        if levels.last() != Some(&level) {
+            levels.push(level);
+        }
+        match next {
+            Some(n) => cur = &cur[cur.len() - n.len()..],
+            None => break,
+        }
+    }
+    if levels.is_empty() {
+        return format!("execution error in ({filename}): {msg}");
+    }
+    let mut out = String::new();
+    for (location, func, message) in &levels {
+        if !location.is_empty() {
+            out.push_str(location);
+            out.push_str("\n  ");
+        }
+        if !func.is_empty() {
+            out.push_str(func);
+            out.push_str("\n    ");
+        }
+        if !message.is_empty() {
+            out.push_str(message);
+            out.push('\n');
+        }
+    }
+    out.trim().to_string()
+}
+
+fn warn_text(s: &str) -> Option<&str> {
+    let start = s.find(WARN_START)? + WARN_START.len();
+    let end = s.rfind(WARN_END)?;
+    (end >= start).then(|| &s[start..end])
+}
+
+/// One level of a chained Go template error; returns (location, "executing…", message) and the
+/// next chained `template: …` error, if any.
+fn parse_exec_level(rest: &str) -> ((String, String, String), Option<&str>) {
+    let split_next = |m: &'_ str| -> (String, Option<usize>) {
+        match m.find(" template:") {
+            Some(i) => (m[..i].to_string(), Some(i + 1)),
+            None => (m.to_string(), None),
+        }
+    };
+    if let Some((loc, after)) = rest.split_once(": executing \"") {
+        if let Some(q) = after.find('"') {
+            let func = &after[..q];
+            let after_func = &after[q + 1..];
+            if let Some(after_at) = after_func.strip_prefix(" at <") {
+                if let Some((at, message)) = after_at.split_once(">: ") {
+                    let (m, next) = split_next(message);
+                    let base = rest.len() - message.len();
+                    return (
+                        (
+                            loc.to_string(),
+                            format!("executing \"{func}\" at <{at}>:"),
+                            m,
+                        ),
+                        next.map(|i| &rest[base + i..]),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(sep) = rest.rfind(": ") {
+        let loc = &rest[..sep];
+        let message = &rest[sep + 2..];
+        let (m, _) = split_next(message);
+        return ((loc.to_string(), String::new(), m), None);
+    }
+    ((String::new(), String::new(), rest.to_string()), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_names() {
+        assert!(validate_release_name("rel").is_ok());
+        assert!(validate_release_name("a.b-c").is_ok());
+        assert!(validate_release_name("Podinfo_Release").is_err());
+        assert!(validate_release_name("-a").is_err());
+        assert!(validate_release_name("a.").is_err());
+        assert!(validate_release_name(&"a".repeat(53)).is_ok());
+        assert!(validate_release_name(&"a".repeat(54)).is_err());
+        let e = validate_release_name("Podinfo_Release").unwrap_err();
+        assert!(e.message.starts_with(
+            "release name check failed: release name \"Podinfo_Release\": invalid release name"
+        ));
+    }
+
+    #[test]
+    fn template_order() {
+        let mut v = vec![
+            "a/templates/x.yaml",
+            "a/templates/y.yaml",
+            "a/charts/b/templates/z.yaml",
+            "a/templates/sub/w.yaml",
+        ];
+        v.sort_by(|a, b| helm_template_order(a, b));
+        assert_eq!(
+            v,
+            vec![
+                "a/charts/b/templates/z.yaml",
+                "a/templates/sub/w.yaml",
+                "a/templates/y.yaml",
+                "a/templates/x.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn kube_versions() {
+        let k = KubeVersion::parse("v1.31.4").unwrap();
+        assert_eq!((k.major.as_str(), k.minor.as_str()), ("1", "31"));
+        assert_eq!(k.go_string(), "v1.31.4");
+        let k = KubeVersion::parse("1.30").unwrap();
+        assert_eq!(k.version, "v1.30");
+        assert!(KubeVersion::parse("banana").is_none());
+    }
+
+    #[test]
+    fn globs() {
+        let g = Glob::compile("dashboards/*.json").unwrap();
+        assert!(g.matches("dashboards/a.json"));
+        assert!(!g.matches("dashboards/x/a.json"));
+        assert!(Glob::compile("**.json").unwrap().matches("a/b/c.json"));
+        assert!(Glob::compile("files/{a,b}.txt")
+            .unwrap()
+            .matches("files/b.txt"));
+        assert!(Glob::compile("f[0-9]").unwrap().matches("f7"));
+        assert!(!Glob::compile("f[!0-9]").unwrap().matches("f7"));
+        assert!(Glob::compile("[").is_none());
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(base64_encode(b""), "");
+        assert_eq!(base64_encode(b"f"), "Zg==");
+        assert_eq!(base64_encode(b"fo"), "Zm8=");
+        assert_eq!(base64_encode(b"foo"), "Zm9v");
+    }
+
+    #[test]
+    fn exec_errors() {
+        let m = "template: c/templates/a.yaml:3:8: executing \"c/templates/a.yaml\" at <fail \"x\">: error calling fail: HELM_ERR_STARTboomHELM_ERR_END";
+        assert_eq!(
+            format_exec_error("c/templates/a.yaml", m),
+            "execution error at (c/templates/a.yaml:3:8): boom"
+        );
+        let m = "template: k/a.yaml:42:15: executing \"k/a.yaml\" at <include \"x\" .>: error calling include: template: k/_h.tpl:74:51: executing \"x\" at <$w.n>: can't evaluate field n in type []interface {}";
+        assert_eq!(
+            format_exec_error("k/a.yaml", m),
+            "k/a.yaml:42:15\n  executing \"k/a.yaml\" at <include \"x\" .>:\n    error calling include:\nk/_h.tpl:74:51\n  executing \"x\" at <$w.n>:\n    can't evaluate field n in type []interface {}"
+        );
+    }
 }

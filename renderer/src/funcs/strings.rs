@@ -1,5 +1,864 @@
+//! Sprig's string functions.
+//!
+//! Go strings are byte strings: `trunc`, `substr`, `abbrev`, `wrap`, `initials` and `nospace`
+//! work on bytes as Go does (a cut inside a UTF-8 sequence yields U+FFFD here, invalid bytes in
+//! Go). Argument order follows Sprig (the string last, for pipelines). The case conversions
+//! (`snakecase`, `kebabcase`, `camelcase`) follow huandu/xstrings v1.5 in [`strcase`].
+
 use std::collections::HashMap;
 
-use crate::value::Func;
+use super::args;
+use super::conv::{strslice, strval};
+use crate::fmt::sprint_v;
+use crate::value::{Func, FuncCtx, FuncError, Value};
 
-pub(super) fn register(_m: &mut HashMap<&'static str, Func>) {}
+/// Largest string a function may build (Go would exhaust memory well before).
+pub(super) const MAX_LEN: usize = 1 << 28;
+
+pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
+    m.insert("hello", |_, a| {
+        args::want("hello", a, 0)?;
+        Ok(Value::str("Hello!"))
+    });
+    m.insert("abbrev", abbrev);
+    m.insert("abbrevboth", abbrevboth);
+    m.insert("trunc", trunc);
+    m.insert("trim", |_, a| str1("trim", a, |s| s.trim().to_string()));
+    m.insert("upper", |_, a| str1("upper", a, go_upper));
+    m.insert("lower", |_, a| str1("lower", a, go_lower));
+    m.insert("title", |_, a| str1("title", a, go_title));
+    m.insert("untitle", |_, a| str1("untitle", a, untitle));
+    m.insert("substr", substr);
+    m.insert("repeat", repeat);
+    m.insert("trimall", |_, a| str2("trimall", a, |c, s| trim_all(s, c)));
+    m.insert("trimAll", |_, a| str2("trimAll", a, |c, s| trim_all(s, c)));
+    m.insert("trimSuffix", |_, a| {
+        str2("trimSuffix", a, |x, s| {
+            s.strip_suffix(x).unwrap_or(s).to_string()
+        })
+    });
+    m.insert("trimPrefix", |_, a| {
+        str2("trimPrefix", a, |x, s| {
+            s.strip_prefix(x).unwrap_or(s).to_string()
+        })
+    });
+    m.insert("nospace", |_, a| str1("nospace", a, nospace));
+    m.insert("initials", |_, a| str1("initials", a, initials));
+    m.insert("swapcase", |_, a| str1("swapcase", a, swapcase));
+    m.insert("snakecase", |_, a| {
+        str1("snakecase", a, |s| strcase::lower_joined(s, '_'))
+    });
+    m.insert("kebabcase", |_, a| {
+        str1("kebabcase", a, |s| strcase::lower_joined(s, '-'))
+    });
+    m.insert("camelcase", |_, a| str1("camelcase", a, strcase::pascal));
+    m.insert("wrap", wrap);
+    m.insert("wrapWith", wrap_with);
+    m.insert("contains", |_, a| {
+        bool2("contains", a, |x, s| s.contains(x))
+    });
+    m.insert("hasPrefix", |_, a| {
+        bool2("hasPrefix", a, |x, s| s.starts_with(x))
+    });
+    m.insert("hasSuffix", |_, a| {
+        bool2("hasSuffix", a, |x, s| s.ends_with(x))
+    });
+    m.insert("quote", quote);
+    m.insert("squote", squote);
+    m.insert("cat", cat);
+    m.insert("indent", indent);
+    m.insert("nindent", nindent);
+    m.insert("replace", replace);
+    m.insert("plural", plural);
+    m.insert("split", split);
+    m.insert("splitn", splitn);
+    m.insert("splitList", split_list);
+    m.insert("join", join);
+    m.insert("sortAlpha", sort_alpha);
+}
+
+/// A `func(string) string`.
+fn str1(name: &str, a: &[Value], f: impl Fn(&str) -> String) -> Result<Value, FuncError> {
+    args::want(name, a, 1)?;
+    let s = args::string(a, 0)?;
+    Ok(Value::string(f(&s)))
+}
+
+/// A `func(string, string) string`.
+fn str2(name: &str, a: &[Value], f: impl Fn(&str, &str) -> String) -> Result<Value, FuncError> {
+    args::want(name, a, 2)?;
+    let x = args::string(a, 0)?;
+    let y = args::string(a, 1)?;
+    Ok(Value::string(f(&x, &y)))
+}
+
+/// A `func(string, string) bool`.
+fn bool2(name: &str, a: &[Value], f: impl Fn(&str, &str) -> bool) -> Result<Value, FuncError> {
+    args::want(name, a, 2)?;
+    let x = args::string(a, 0)?;
+    let y = args::string(a, 1)?;
+    Ok(Value::Bool(f(&x, &y)))
+}
+
+/// Go's "slice bounds out of range" panic, as the template engine reports it.
+pub(super) fn slice_panic(detail: String) -> FuncError {
+    FuncError::new(format!("runtime error: slice bounds out of range {detail}"))
+}
+
+/// A byte range of `s` as Go slices it (lossy when it cuts a UTF-8 sequence).
+fn byte_slice(s: &str, from: usize, to: usize) -> String {
+    match s.get(from..to) {
+        Some(x) => x.to_string(),
+        None => String::from_utf8_lossy(&s.as_bytes()[from..to]).into_owned(),
+    }
+}
+
+/// Go's `unicode.IsSpace` (the same set as Unicode White_Space).
+fn is_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+/// Go maps case rune by rune; a rune without a single-rune mapping stays as it is.
+fn map_case(c: char, upper: bool) -> char {
+    let mut it: Box<dyn Iterator<Item = char>> = if upper {
+        Box::new(c.to_uppercase())
+    } else {
+        Box::new(c.to_lowercase())
+    };
+    match (it.next(), it.next()) {
+        (Some(x), None) => x,
+        _ => c,
+    }
+}
+
+pub(super) fn go_upper(s: &str) -> String {
+    s.chars().map(|c| map_case(c, true)).collect()
+}
+
+pub(super) fn go_lower(s: &str) -> String {
+    s.chars().map(|c| map_case(c, false)).collect()
+}
+
+/// `unicode.ToTitle`: the title case of a rune (upper case except for digraphs).
+fn to_title(c: char) -> char {
+    match c {
+        'Ǆ' | 'ǅ' | 'ǆ' => 'ǅ',
+        'Ǉ' | 'ǈ' | 'ǉ' => 'ǈ',
+        'Ǌ' | 'ǋ' | 'ǌ' => 'ǋ',
+        'Ǳ' | 'ǲ' | 'ǳ' => 'ǲ',
+        c => map_case(c, true),
+    }
+}
+
+/// `strings.Title`: upper-cases the first letter of each word; words are separated by
+/// anything but ASCII letters, digits and `_` (and, beyond ASCII, by spaces only).
+fn go_title(s: &str) -> String {
+    let is_sep = |c: char| {
+        if c.is_ascii() {
+            !(c.is_ascii_alphanumeric() || c == '_')
+        } else if c.is_alphabetic() || c.is_numeric() {
+            false
+        } else {
+            is_space(c)
+        }
+    };
+    let mut prev = ' ';
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        out.push(if is_sep(prev) { to_title(c) } else { c });
+        prev = c;
+    }
+    out
+}
+
+/// goutils `Uncapitalize`: lower-cases the first rune of each whitespace-separated word.
+fn untitle(s: &str) -> String {
+    let mut next = true;
+    s.chars()
+        .map(|c| {
+            if is_space(c) {
+                next = true;
+                c
+            } else if next {
+                next = false;
+                map_case(c, false)
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// goutils `SwapCase`: upper and title case → lower; lower → title after whitespace (or at
+/// the start), else upper.
+fn swapcase(s: &str) -> String {
+    let mut ws = true;
+    s.chars()
+        .map(|c| {
+            if c.is_uppercase() || is_title(c) {
+                ws = false;
+                map_case(c, false)
+            } else if c.is_lowercase() {
+                if ws {
+                    ws = false;
+                    to_title(c)
+                } else {
+                    map_case(c, true)
+                }
+            } else {
+                ws = is_space(c);
+                c
+            }
+        })
+        .collect()
+}
+
+/// Unicode category Lt.
+fn is_title(c: char) -> bool {
+    matches!(c, 'ǅ' | 'ǈ' | 'ǋ' | 'ǲ' | '\u{1f88}'..='\u{1f8f}' | '\u{1f98}'..='\u{1f9f}'
+        | '\u{1fa8}'..='\u{1faf}' | '\u{1fbc}' | '\u{1fcc}' | '\u{1ffc}')
+}
+
+/// `strings.Trim(s, cutset)`.
+fn trim_all(s: &str, cutset: &str) -> String {
+    s.trim_matches(|c: char| cutset.contains(c)).to_string()
+}
+
+/// Bytes read as Latin-1 runes, as goutils' byte loops do (`rune(str[i])`).
+fn latin1(b: u8) -> char {
+    char::from(b)
+}
+
+/// goutils `DeleteWhiteSpace` (byte-wise, so multi-byte text is re-encoded as Latin-1 when
+/// anything is removed, as in Go).
+fn nospace(s: &str) -> String {
+    if !s.bytes().any(|b| is_space(latin1(b))) {
+        return s.to_string();
+    }
+    s.bytes().map(latin1).filter(|c| !is_space(*c)).collect()
+}
+
+/// goutils `Initials` (byte-wise).
+fn initials(s: &str) -> String {
+    let mut gap = true;
+    let mut out = String::new();
+    for c in s.bytes().map(latin1) {
+        if is_space(c) {
+            gap = true;
+        } else if gap {
+            out.push(c);
+            gap = false;
+        }
+    }
+    out
+}
+
+fn trunc(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("trunc", a, 2)?;
+    let c = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    let len = s.len() as i64;
+    Ok(Value::string(if c < 0 && len + c > 0 {
+        byte_slice(&s, (len + c) as usize, s.len())
+    } else if c >= 0 && len > c {
+        byte_slice(&s, 0, c as usize)
+    } else {
+        s.to_string()
+    }))
+}
+
+fn substr(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("substr", a, 3)?;
+    let start = args::int(a, 0)?;
+    let end = args::int(a, 1)?;
+    let s = args::string(a, 2)?;
+    let len = s.len() as i64;
+    let (from, to) = if start < 0 {
+        (0, end)
+    } else if end < 0 || end > len {
+        (start, len)
+    } else {
+        (start, end)
+    };
+    if start < 0 {
+        if to < 0 || to > len {
+            return Err(slice_panic(format!("[:{to}] with length {len}")));
+        }
+    } else if from > to {
+        if to == len {
+            return Err(slice_panic(format!("[{from}:{len}]")));
+        }
+        return Err(slice_panic(format!("[{from}:{to}]")));
+    }
+    Ok(Value::string(byte_slice(&s, from as usize, to as usize)))
+}
+
+fn repeat(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("repeat", a, 2)?;
+    let n = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    if n < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    if (n as u128) * (s.len() as u128) > MAX_LEN as u128 {
+        return Err(FuncError::new("strings: Repeat output length overflow"));
+    }
+    Ok(Value::string(s.repeat(n as usize)))
+}
+
+/// goutils `AbbreviateFull` (byte-wise); `None` for its "illegal argument" errors.
+fn abbreviate_full(s: &str, offset: i64, max: i64) -> Option<String> {
+    if s.is_empty() {
+        return Some(String::new());
+    }
+    if max < 4 {
+        return None;
+    }
+    let len = s.len() as i64;
+    if len <= max {
+        return Some(s.to_string());
+    }
+    let mut offset = offset.min(len);
+    if len - offset < max - 3 {
+        offset = len - (max - 3);
+    }
+    if offset <= 4 {
+        return Some(byte_slice(s, 0, (max - 3) as usize) + "...");
+    }
+    if max < 7 {
+        return None;
+    }
+    if offset + max - 3 < len {
+        let rest = abbreviate_full(&byte_slice(s, offset as usize, s.len()), 0, max - 3)?;
+        return Some(format!("...{rest}"));
+    }
+    Some(format!(
+        "...{}",
+        byte_slice(s, (len - (max - 3)) as usize, s.len())
+    ))
+}
+
+fn abbrev(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("abbrev", a, 2)?;
+    let w = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    if w < 4 {
+        return Ok(Value::String(s));
+    }
+    Ok(Value::string(abbreviate_full(&s, 0, w).unwrap_or_default()))
+}
+
+fn abbrevboth(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("abbrevboth", a, 3)?;
+    let left = args::int(a, 0)?;
+    let right = args::int(a, 1)?;
+    let s = args::string(a, 2)?;
+    if right < 4 || (left > 0 && right < 7) {
+        return Ok(Value::String(s));
+    }
+    Ok(Value::string(
+        abbreviate_full(&s, left, right).unwrap_or_default(),
+    ))
+}
+
+/// goutils `WrapCustom` (byte-wise, words separated by ' ').
+fn wrap_custom(s: &str, width: i64, nl: &str, long_words: bool) -> String {
+    if s.is_empty() {
+        return String::new();
+    }
+    let nl = if nl.is_empty() { "\n" } else { nl };
+    let width = width.max(1) as usize;
+    let b = s.as_bytes();
+    let len = b.len();
+    let mut offset = 0usize;
+    let mut out: Vec<u8> = Vec::with_capacity(len + len / width.max(1));
+    while len - offset > width {
+        if b[offset] == b' ' {
+            offset += 1;
+            continue;
+        }
+        let end = width + offset + 1;
+        let space = b[offset..end].iter().rposition(|&c| c == b' ');
+        if let Some(p) = space {
+            out.extend_from_slice(&b[offset..offset + p]);
+            out.extend_from_slice(nl.as_bytes());
+            offset += p + 1;
+        } else if long_words {
+            out.extend_from_slice(&b[offset..offset + width]);
+            out.extend_from_slice(nl.as_bytes());
+            offset += width;
+        } else {
+            let end = width + offset;
+            match b[end..].iter().position(|&c| c == b' ') {
+                None => {
+                    out.extend_from_slice(&b[offset..]);
+                    offset = len;
+                }
+                Some(p) => {
+                    out.extend_from_slice(&b[offset..end + p]);
+                    out.extend_from_slice(nl.as_bytes());
+                    offset = end + p + 1;
+                }
+            }
+        }
+    }
+    out.extend_from_slice(&b[offset..]);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn wrap(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("wrap", a, 2)?;
+    let w = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    Ok(Value::string(wrap_custom(&s, w, "", false)))
+}
+
+fn wrap_with(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("wrapWith", a, 3)?;
+    let w = args::int(a, 0)?;
+    let sep = args::string(a, 1)?;
+    let s = args::string(a, 2)?;
+    Ok(Value::string(wrap_custom(&s, w, &sep, true)))
+}
+
+/// Go's `strconv.Quote` (what `%q` prints for a string).
+pub(super) fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{b}' => out.push_str("\\v"),
+            '\u{fffd}' => out.push_str("\\ufffd"),
+            c if is_go_print(c) => out.push(c),
+            c if (c as u32) < 0x80 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Approximates Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and
+/// the ASCII space.
+fn is_go_print(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    if c.is_control() || c.is_whitespace() {
+        return false;
+    }
+    let u = c as u32;
+    // Format characters (Cf), private use (Co) and noncharacters are not printable.
+    !matches!(u,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
+        | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+        | 0xD800..=0xF8FF | 0xFDD0..=0xFDEF | 0xFFFE | 0xFFFF | 0x110BD | 0x110CD
+        | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001
+        | 0xE0020..=0xE007F | 0xF0000..)
+}
+
+fn quote(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    let parts: Vec<String> = a
+        .iter()
+        .filter(|v| !matches!(v, Value::Nil))
+        .map(|v| go_quote(&strval(v)))
+        .collect();
+    Ok(Value::string(parts.join(" ")))
+}
+
+fn squote(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    let parts: Vec<String> = a
+        .iter()
+        .filter(|v| !matches!(v, Value::Nil))
+        .map(|v| format!("'{}'", sprint_v(v)))
+        .collect();
+    Ok(Value::string(parts.join(" ")))
+}
+
+fn cat(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    let parts: Vec<String> = a
+        .iter()
+        .filter(|v| !matches!(v, Value::Nil))
+        .map(sprint_v)
+        .collect();
+    Ok(Value::string(parts.join(" ")))
+}
+
+fn indent_str(n: i64, s: &str) -> Result<String, FuncError> {
+    if n < 0 {
+        return Err(FuncError::new("strings: negative Repeat count"));
+    }
+    if (n as u128) * (s.matches('\n').count() as u128 + 1) > MAX_LEN as u128 {
+        return Err(FuncError::new("strings: Repeat output length overflow"));
+    }
+    let pad = " ".repeat(n as usize);
+    Ok(format!("{pad}{}", s.replace('\n', &format!("\n{pad}"))))
+}
+
+fn indent(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("indent", a, 2)?;
+    let n = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    Ok(Value::string(indent_str(n, &s)?))
+}
+
+fn nindent(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("nindent", a, 2)?;
+    let n = args::int(a, 0)?;
+    let s = args::string(a, 1)?;
+    Ok(Value::string(format!("\n{}", indent_str(n, &s)?)))
+}
+
+fn replace(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("replace", a, 3)?;
+    let old = args::string(a, 0)?;
+    let new = args::string(a, 1)?;
+    let s = args::string(a, 2)?;
+    if old.is_empty() && (s.chars().count() + 1) * new.len() + s.len() > MAX_LEN {
+        return Err(FuncError::new("strings: Replace output length overflow"));
+    }
+    Ok(Value::string(s.replace(&*old, &new)))
+}
+
+fn plural(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("plural", a, 3)?;
+    let one = args::string(a, 0)?;
+    let many = args::string(a, 1)?;
+    let n = args::int(a, 2)?;
+    Ok(Value::String(if n == 1 { one } else { many }))
+}
+
+/// `strings.SplitN(s, sep, n)`; `n < 0` means all.
+pub(super) fn go_splitn(s: &str, sep: &str, n: i64) -> Vec<String> {
+    if n == 0 {
+        return Vec::new();
+    }
+    if sep.is_empty() {
+        // Explode into UTF-8 sequences, the last one holding the rest.
+        let chars: Vec<(usize, char)> = s.char_indices().collect();
+        let limit = if n < 0 || n as usize > chars.len() {
+            chars.len()
+        } else {
+            n as usize
+        };
+        let mut out = Vec::with_capacity(limit);
+        for (i, (at, c)) in chars.iter().enumerate().take(limit) {
+            if i + 1 == limit {
+                out.push(s[*at..].to_string());
+            } else {
+                out.push(c.to_string());
+            }
+        }
+        return out;
+    }
+    if n < 0 {
+        s.split(sep).map(str::to_string).collect()
+    } else {
+        s.splitn(n as usize, sep).map(str::to_string).collect()
+    }
+}
+
+/// Sprig's `split` result: a map `_0`, `_1`, … of the parts.
+fn parts_map(parts: Vec<String>) -> Value {
+    Value::map(
+        parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| (format!("_{i}"), Value::string(p)))
+            .collect(),
+    )
+}
+
+fn split(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("split", a, 2)?;
+    let sep = args::string(a, 0)?;
+    let s = args::string(a, 1)?;
+    Ok(parts_map(go_splitn(&s, &sep, -1)))
+}
+
+fn splitn(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("splitn", a, 3)?;
+    let sep = args::string(a, 0)?;
+    let n = args::int(a, 1)?;
+    let s = args::string(a, 2)?;
+    Ok(parts_map(go_splitn(&s, &sep, n)))
+}
+
+fn split_list(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("splitList", a, 2)?;
+    let sep = args::string(a, 0)?;
+    let s = args::string(a, 1)?;
+    Ok(Value::list(
+        go_splitn(&s, &sep, -1)
+            .into_iter()
+            .map(Value::string)
+            .collect(),
+    ))
+}
+
+fn join(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("join", a, 2)?;
+    let sep = args::string(a, 0)?;
+    Ok(Value::string(strslice(&a[1]).join(&sep)))
+}
+
+fn sort_alpha(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("sortAlpha", a, 1)?;
+    let mut v = match &a[0] {
+        Value::List(_) | Value::Bytes(_) => strslice(&a[0]),
+        v => vec![strval(v)],
+    };
+    v.sort();
+    Ok(Value::list(v.into_iter().map(Value::string).collect()))
+}
+
+/// Case conversions of huandu/xstrings v1.5 (`ToSnakeCase`, `ToKebabCase`, `ToPascalCase`).
+mod strcase {
+    /// Space, `_` and `-` join words.
+    fn is_connector(c: char) -> bool {
+        c == '-' || c == '_' || c.is_whitespace()
+    }
+
+    /// xstrings' `isAlphabet`: letters except the common CJK ideographs.
+    fn is_alphabet(c: char) -> bool {
+        c.is_alphabetic()
+            && !('\u{4E00}'..='\u{9FCC}').contains(&c)
+            && !(c >= '\u{3400}' && c <= '\u{4DB5}')
+            && !(c >= '\u{20000}' && c <= '\u{2A6D6}')
+            && !(c >= '\u{2A700}' && c <= '\u{2B734}')
+            && !(c >= '\u{2B740}' && c <= '\u{2B81D}')
+            && !(c >= '\u{F900}' && c <= '\u{FAFF}')
+            && !(c >= '\u{2F800}' && c <= '\u{2FA1F}')
+    }
+
+    /// Go's `unicode.IsPunct` (category P), approximated beyond Latin-1 by the common blocks.
+    fn is_punct(c: char) -> bool {
+        if c.is_ascii() {
+            return c.is_ascii_punctuation()
+                && !matches!(c, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~');
+        }
+        matches!(c, '¡' | '§' | '«' | '¶' | '·' | '»' | '¿' | '\u{2010}'..='\u{2027}'
+            | '\u{2030}'..='\u{2043}' | '\u{2045}'..='\u{2051}' | '\u{2053}'..='\u{205E}'
+            | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{FF01}'..='\u{FF03}'
+            | '\u{FF05}'..='\u{FF0A}' | '\u{FF0C}'..='\u{FF0F}' | '\u{FF1A}' | '\u{FF1B}'
+            | '\u{FF1F}' | '\u{FF20}')
+    }
+
+    fn is_upper(c: char) -> bool {
+        c.is_uppercase()
+    }
+
+    fn is_number(c: char) -> bool {
+        c.is_numeric()
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        /// Past the end.
+        End,
+        Number,
+        Upper,
+        Alphabet,
+        Connector,
+        Punct,
+        Other,
+    }
+
+    /// Splits `s` into xstrings' words: connector runs, punctuation runs, an upper-case letter
+    /// with the lower-case letters after it (or a run of capitals, leaving the last one to the
+    /// next word when lower case follows: `HTTPServer` → `HTTP`, `Server`), lower-case runs,
+    /// number runs, and runs of anything else.
+    fn words(s: &str) -> Vec<(Kind, &str)> {
+        let cs: Vec<(usize, char)> = s.char_indices().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let run = |mut j: usize, pred: &dyn Fn(char) -> bool| {
+            while j < cs.len() && pred(cs[j].1) {
+                j += 1;
+            }
+            j
+        };
+        while i < cs.len() {
+            let c = cs[i].1;
+            let (kind, end) = if is_connector(c) {
+                (Kind::Connector, run(i + 1, &is_connector))
+            } else if is_punct(c) {
+                (Kind::Punct, run(i + 1, &is_punct))
+            } else if is_upper(c) {
+                let next = cs.get(i + 1).map(|x| x.1);
+                match next {
+                    Some(n) if is_upper(n) => {
+                        let j = run(i + 1, &is_upper);
+                        if j < cs.len() && is_alphabet(cs[j].1) {
+                            (Kind::Upper, j - 1)
+                        } else {
+                            (Kind::Upper, j)
+                        }
+                    }
+                    Some(n) if is_alphabet(n) => (
+                        Kind::Upper,
+                        run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
+                    ),
+                    _ => (Kind::Upper, i + 1),
+                }
+            } else if is_alphabet(c) {
+                (
+                    Kind::Alphabet,
+                    run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
+                )
+            } else if is_number(c) {
+                (Kind::Number, run(i + 1, &is_number))
+            } else {
+                (
+                    Kind::Other,
+                    run(i + 1, &|x: char| {
+                        !(is_connector(x) || is_alphabet(x) || is_number(x) || is_punct(x))
+                    }),
+                )
+            };
+            let from = cs[i].0;
+            let to = cs.get(end).map_or(s.len(), |x| x.0);
+            out.push((kind, &s[from..to]));
+            i = end;
+        }
+        out
+    }
+
+    /// Writes a word: capitals lowered and connectors replaced in upper-case and connector
+    /// words, other words as they are.
+    fn put(out: &mut String, (kind, w): (Kind, &str), conn: char) {
+        if kind != Kind::Upper && kind != Kind::Connector {
+            out.push_str(w);
+            return;
+        }
+        for c in w.chars() {
+            if is_connector(c) {
+                out.push(conn);
+            } else {
+                out.push(super::map_case(c, false));
+            }
+        }
+    }
+
+    /// `ToSnakeCase` (`conn` = `_`) and `ToKebabCase` (`conn` = `-`).
+    pub(super) fn lower_joined(s: &str, conn: char) -> String {
+        let ws = words(s);
+        let mut out = String::with_capacity(s.len() + 8);
+        if ws.is_empty() {
+            return out;
+        }
+        let at = |p: usize| ws.get(p).copied().unwrap_or((Kind::End, ""));
+        let mut p = 0;
+        let sep = |k: Kind| !matches!(k, Kind::End | Kind::Connector | Kind::Punct);
+        // Each round writes the current word, then decides what joins it to the next.
+        while p + 1 < ws.len() {
+            let (kind, _) = at(p);
+            if kind != Kind::Connector {
+                put(&mut out, at(p), conn);
+            }
+            let prev = at(p);
+            p += 1;
+            match prev.0 {
+                Kind::Number => {
+                    // Letters and digits after a number stay glued to it.
+                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
+                        put(&mut out, at(p), conn);
+                        p += 1;
+                    }
+                    if sep(at(p).0) {
+                        out.push(conn);
+                    }
+                }
+                Kind::Connector => put(&mut out, prev, conn),
+                Kind::Punct => {}
+                _ => {
+                    if at(p).0 != Kind::Number {
+                        if sep(at(p).0) {
+                            out.push(conn);
+                        }
+                        continue;
+                    }
+                    if p + 1 >= ws.len() {
+                        continue;
+                    }
+                    let num = at(p);
+                    p += 1;
+                    if at(p).0 != Kind::Alphabet {
+                        // "Bld4Floor" → "bld4_floor": the number ends the word before it.
+                        put(&mut out, num, conn);
+                        if at(p).0 != Kind::Connector && at(p).0 != Kind::Punct {
+                            out.push(conn);
+                        }
+                        continue;
+                    }
+                    // "HTTP2xx" → "http_2xx": lower case after a number starts a new word.
+                    out.push(conn);
+                    put(&mut out, num, conn);
+                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
+                        put(&mut out, at(p), conn);
+                        p += 1;
+                    }
+                    if sep(at(p).0) {
+                        out.push(conn);
+                    }
+                }
+            }
+        }
+        put(&mut out, at(p), conn);
+        out
+    }
+
+    /// `ToPascalCase`: words joined by connectors get an upper-case first letter; capitals
+    /// right after a word's upper-case first letter are lowered (`GOLANG` → `Golang`) until
+    /// a non-capital appears; leading connectors and connector runs keep all but one rune.
+    pub(super) fn pascal(s: &str) -> String {
+        let cs: Vec<char> = s.chars().collect();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < cs.len() && is_connector(cs[i]) {
+            out.push(cs[i]);
+            i += 1;
+        }
+        if i == cs.len() {
+            // xstrings writes the last rune once more when nothing but connectors was seen.
+            if let Some(c) = cs.last() {
+                out.push(*c);
+            }
+            return out;
+        }
+        let mut first_upper = is_upper(cs[i]);
+        let mut cur = super::map_case(cs[i], true);
+        for &next in &cs[i + 1..] {
+            let prev = cur;
+            cur = next;
+            if is_connector(cur) && is_connector(prev) {
+                out.push(prev);
+                continue;
+            }
+            if is_connector(prev) {
+                first_upper = is_upper(cur);
+                cur = super::map_case(cur, true);
+            } else {
+                if first_upper {
+                    if is_upper(cur) {
+                        cur = super::map_case(cur, false);
+                    } else {
+                        first_upper = false;
+                    }
+                }
+                out.push(prev);
+            }
+        }
+        out.push(cur);
+        out
+    }
+}

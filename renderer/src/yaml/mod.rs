@@ -1,14 +1,29 @@
 //! YAML exactly as Helm reads and writes it.
 //!
-//! - `parse`: `sigs.k8s.io/yaml` semantics (YAML 1.1 via go-yaml, then JSON): numbers become
-//!   float64 (`Data::Float`), `yes`/`on` handling, merge keys, duplicate keys, anchors with
-//!   alias-bomb limits.
-//! - `to_yaml`: Helm's `toYaml` byte for byte (Go's YAML emitter: quoting, indentation, key order,
-//!   long and multi-line strings).
+//! Reading (`parse`, `parse_all`) is `sigs.k8s.io/yaml.Unmarshal` into `interface{}` as Helm
+//! v4.2.3 uses it (sigs.k8s.io/yaml v1.6.0 over go.yaml.in/yaml/v2 v2.4.3):
+//!
+//! 1. `parse.rs`: events from `saphyr-parser` become a node tree per document (anchors,
+//!    aliases, tags, positions); errors get libyaml's wording.
+//! 2. `resolve.rs`: go-yaml v2's YAML 1.1 implicit typing of plain scalars.
+//! 3. `decode.rs`: the tree becomes `Data`: aliases (with go-yaml's alias-bomb limit), merge
+//!    keys, key stringification, then the JSON round trip (all numbers float64).
+//!
+//! Writing (`to_yaml`, `emit.rs`) is Helm's `toYaml`: `sigs.k8s.io/yaml.Marshal` (encoding/json,
+//! then go-yaml v2's encoder) with the final newline trimmed by the caller.
+
+mod decode;
+mod emit;
+mod parse;
+mod resolve;
+
+pub use emit::{marshal, to_yaml, to_yaml_pretty};
 
 use crate::value::Data;
 
-/// A YAML syntax error with its line.
+/// A YAML error. `message` is the full text `sigs.k8s.io/yaml.Unmarshal` returns, e.g.
+/// `error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context`;
+/// `line` is the line go-yaml names, when it names one.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct YamlError {
@@ -16,17 +31,54 @@ pub struct YamlError {
     pub line: Option<usize>,
 }
 
-/// Parses one YAML document the way `sigs.k8s.io/yaml.Unmarshal` into `interface{}` does.
-pub fn parse(text: &str) -> Result<Data, YamlError> {
-    let _ = text;
-    Err(YamlError {
-        message: "yaml parser not implemented yet".into(),
-        line: None,
-    })
+impl YamlError {
+    /// The message without sigs.k8s.io/yaml's `error converting YAML to JSON: ` prefix
+    /// (what go-yaml itself says, e.g. `yaml: line 3: did not find expected key`).
+    pub fn go_yaml_message(&self) -> &str {
+        self.message
+            .strip_prefix("error converting YAML to JSON: ")
+            .unwrap_or(&self.message)
+    }
 }
 
-/// Helm's `toYaml`: `sigs.k8s.io/yaml.Marshal` of the value.
-pub fn to_yaml(d: &Data) -> String {
-    let _ = d;
-    String::new()
+const PREFIX: &str = "error converting YAML to JSON: ";
+
+/// Parses the first YAML document the way `sigs.k8s.io/yaml.Unmarshal` into `interface{}` does
+/// (later documents are not read at all, as in go-yaml). An empty or comment-only text gives
+/// `Data::Null`.
+pub fn parse(text: &str) -> Result<Data, YamlError> {
+    let docs = parse::parse_docs(text, 1).map_err(syntax)?;
+    match docs.first() {
+        None => Ok(Data::Null),
+        Some(doc) => decode::decode(doc).map_err(|m| YamlError {
+            message: format!("{PREFIX}{m}"),
+            line: None,
+        }),
+    }
 }
+
+/// Parses every document of a multi-document text (`---` separated), each as `parse` would.
+pub fn parse_all(text: &str) -> Result<Vec<Data>, YamlError> {
+    let docs = parse::parse_docs(text, usize::MAX).map_err(syntax)?;
+    docs.iter()
+        .map(|d| {
+            decode::decode(d).map_err(|m| YamlError {
+                message: format!("{PREFIX}{m}"),
+                line: None,
+            })
+        })
+        .collect()
+}
+
+fn syntax(e: parse::SyntaxError) -> YamlError {
+    YamlError {
+        message: format!("{PREFIX}yaml: {}", e.go_text()),
+        line: e.line,
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod oracle_tests;

@@ -1,0 +1,1 @@
+//! Differential tests against the Helm oracle (filled in with prepare).

@@ -1,0 +1,275 @@
+//! Differential tests against Helm itself (the `helm-oracle` tool), skipped when it is absent,
+//! plus a parse test over every YAML file of the conformance corpus (skipped without it).
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::*;
+
+const ORACLE: &str = "/work/shared/tools/helm-oracle";
+const CORPUS: &str = "/work/shared/conformance";
+
+fn oracle_available() -> bool {
+    Path::new(ORACLE).exists()
+        && Command::new("python3")
+            .args(["-c", "import helm_python"])
+            .status()
+            .is_ok_and(|s| s.success())
+}
+
+/// A YAML double-quoted scalar spelling every non-ASCII or special character as an escape.
+fn yq(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            ' '..='~' => o.push(c),
+            c if (c as u32) <= 0xFFFF => {
+                let _ = write!(o, "\\u{:04X}", c as u32);
+            }
+            c => {
+                let _ = write!(o, "\\U{:08X}", c as u32);
+            }
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn tricky_strings() -> Vec<String> {
+    let mut v: Vec<String> = [
+        "", " ", "yes", "Yes", "no", "on", "off", "y", "n", "true", "false", "null", "~", "1",
+        "1.5", "-1", "+1", "0x1F", "0o17", "017", "08", "1e3", "1_000", ".inf", "-.inf", ".nan",
+        "2020-01-01", "2020-1-1", "2020-01-01T10:00:00Z", "1:20", "190:20:30", "<<", "=", "-",
+        "--", "---", "...", "- a", "-a", "? a", "?a", ": a", ":a", "a:", "a: b", "a:b", "a #b",
+        "a#b", "#a", "!a", "&a", "*a", "|a", ">a", "'a", "\"a", "%a", "@a", "`a", ",a", "[a",
+        "]a", "{a", "}a", "a,b", "a[b]", "a{b}", "a ", " a", "a  b", "a\tb", "\t", "a\n", "a\nb",
+        "a\nb\n", "a\nb\n\n", "\n", "\na", " a\nb", "a \nb", "a\n b", "a\r\nb", "é", "日本",
+        "😀", "a😀", "\u{7f}x", "\u{85}", "\u{a0}", "\u{2028}", "\u{feff}a", "\u{fffd}",
+        "\u{1b}[0m", "\u{0}", "\u{7}", "<html>&amp;", "'single' \"double\"", "back\\slash",
+        "https://example.com/a?b=c#d", "*", "&", "!", "%", "@", "key: value\nother: x",
+        "trailing space \nline", "line\n  indented\n", "  leading\nx", "Null", "NULL", "TRUE",
+        "tRue", "0", "-0", "00", "0.0", "1.", ".5", "+.5", "1e400", "0b101", "-0b101",
+        "9223372036854775807", "9223372036854775808", "18446744073709551616", "1__0", "_1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Long strings, to find where the emitter folds.
+    let words = "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor";
+    for n in [70, 78, 79, 80, 81, 82, 85, 120, 200] {
+        let mut s = String::new();
+        while s.len() < n {
+            s.push_str(words);
+            s.push(' ');
+        }
+        s.truncate(n);
+        v.push(s.clone());
+        v.push(s.replace(' ', "  "));
+        v.push(format!("{s}: {s}"));
+        v.push(format!("'{s}"));
+        v.push(format!("{s}\t{s}"));
+        v.push(format!("{s}\n{s}"));
+    }
+    v.push("x".repeat(150));
+    v.push(format!("{} {}", "y".repeat(90), "z".repeat(10)));
+    // Pseudo-random strings over a tricky alphabet (deterministic).
+    let alphabet: Vec<char> = " \n\t:#-?'\"!&*|>%@`,[]{}aZ09._é😀\u{85}\\".chars().collect();
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..300 {
+        let mut s = String::new();
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let len = (seed >> 59) as usize + 1;
+        for _ in 0..len {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
+        }
+        v.push(s);
+    }
+    v
+}
+
+const NUMBERS: &[&str] = &[
+    "0", "1", "-1", "1.0", "1.5", "-0.0", "0.1", "1e6", "1e20", "1e21", "1e22", "123456789",
+    "12345678.9", "1234567", "0.000001", "0.0000001", "1.5e-7", "9007199254740993",
+    "9223372036854775807", "18446744073709551615", "1e100", "3.14159265358979", "100000",
+    "1000000", "0x10", "0o10", "010", "1_000_000", "6.02e23", "2.5e-5", "0.0001", "0.00001",
+];
+
+fn temp_chart(tag: &str, values: &str, templates: &[(&str, &str)]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("wf-yaml-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("templates")).unwrap();
+    std::fs::write(
+        dir.join("Chart.yaml"),
+        "apiVersion: v2\nname: t\nversion: 0.1.0\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("values.yaml"), values).unwrap();
+    for (name, text) in templates {
+        std::fs::write(dir.join("templates").join(name), text).unwrap();
+    }
+    dir
+}
+
+fn render(dir: &Path) -> serde_json::Value {
+    let out = Command::new("python3")
+        .arg(ORACLE)
+        .arg("render")
+        .arg(dir)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn build_values() -> String {
+    let strings = tricky_strings();
+    let mut v = String::from("s:\n");
+    for (i, s) in strings.iter().enumerate() {
+        let _ = writeln!(v, "  k{i:04}: {}", yq(s));
+    }
+    v.push_str("lst:\n");
+    for s in &strings {
+        let _ = writeln!(v, "- {}", yq(s));
+    }
+    v.push_str("keys:\n");
+    for (i, s) in strings.iter().enumerate() {
+        let _ = writeln!(v, "  {}: {i}", yq(s));
+    }
+    v.push_str("nums:\n");
+    for (i, n) in NUMBERS.iter().enumerate() {
+        let _ = writeln!(v, "  n{i:02}: {n}");
+    }
+    v.push_str(concat!(
+        "nested:\n  a:\n    b:\n    - c: 1\n      d: [1, [2, [3, {}]], []]\n    - []\n    - {}\n",
+        "    - - x\n      - - y\n  e: {f: {g: {h: [i]}}}\n",
+        "order: {a10: 1, a9: 2, a09: 3, b: 4, B: 5, _x: 6, '1': 7, '10': 8, '9': 9, a1b: 10,",
+        " a01b: 11, é: 12, Z: 13, a: 14, aa: 15, a_b: 16, a-b: 17, x2y10: 18, x2y9: 19}\n",
+    ));
+    v
+}
+
+#[test]
+fn to_yaml_matches_helm() {
+    if !oracle_available() {
+        eprintln!("skipped: helm-oracle is not available");
+        return;
+    }
+    let values = build_values();
+    let dir = temp_chart(
+        "emit",
+        &values,
+        &[
+            ("all.yaml", "{{ toYaml .Values }}"),
+            ("lst.yaml", "{{ toYaml .Values.lst }}"),
+            ("one.yaml", "{{ toYaml .Values.s.k0100 }}|{{ toYaml .Values.s.k0005 }}"),
+        ],
+    );
+    let got = render(&dir);
+    let manifests = &got["manifests"];
+    let parsed = parse(&values).unwrap();
+    let m = parsed.as_map().unwrap();
+    let checks = [
+        ("t/templates/all.yaml", to_yaml(&parsed)),
+        ("t/templates/lst.yaml", to_yaml(&m["lst"])),
+        (
+            "t/templates/one.yaml",
+            format!(
+                "{}|{}",
+                to_yaml(&m["s"].as_map().unwrap()["k0100"]),
+                to_yaml(&m["s"].as_map().unwrap()["k0005"])
+            ),
+        ),
+    ];
+    let mut failures = 0;
+    for (name, mine) in checks {
+        let want = manifests[name].as_str().unwrap_or("<missing>");
+        if want != mine {
+            failures += 1;
+            let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), mine.lines().collect());
+            for i in 0..w.len().max(g.len()) {
+                if w.get(i) != g.get(i) {
+                    eprintln!(
+                        "{name}: first difference at line {}:\n helm: {:?}\n ours: {:?}",
+                        i + 1,
+                        w.get(i),
+                        g.get(i)
+                    );
+                    break;
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(failures, 0);
+}
+
+/// Parse fidelity: the values Helm coalesces (`helm-oracle merge`) equal ours, compared as JSON.
+#[test]
+fn parse_matches_helm_merge() {
+    if !oracle_available() {
+        eprintln!("skipped: helm-oracle is not available");
+        return;
+    }
+    let values = build_values();
+    let dir = temp_chart("merge", &values, &[("a.yaml", "x: 1")]);
+    let out = Command::new("python3")
+        .arg(ORACLE)
+        .arg("merge")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let helm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ours: serde_json::Value =
+        serde_json::from_str(&crate::json::to_json(&parse(&values).unwrap())).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let helm = helm.get("values").cloned().unwrap_or(helm);
+    assert!(helm == ours, "merged values differ");
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            // Templates are not YAML before rendering.
+            if p.file_name().is_some_and(|n| n != "templates") {
+                yaml_files(&p, out);
+            }
+        } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn corpus_yaml_files_parse() {
+    let root = Path::new(CORPUS);
+    if !root.exists() {
+        eprintln!("skipped: conformance corpus not found");
+        return;
+    }
+    let mut files = Vec::new();
+    yaml_files(&root.join("charts"), &mut files);
+    yaml_files(&root.join("cases"), &mut files);
+    assert!(!files.is_empty());
+    let mut bad = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let r = if name == "values.yaml" || name == "Chart.yaml" || f.starts_with(root.join("cases"))
+        {
+            parse(&text).map(|_| ())
+        } else {
+            parse_all(&text).map(|_| ())
+        };
+        if let Err(e) = r {
+            bad.push(format!("{}: {}", f.display(), e.message));
+        }
+    }
+    assert!(bad.is_empty(), "{} files failed:\n{}", bad.len(), bad.join("\n"));
+}
