@@ -144,7 +144,11 @@ fn a_comment_only_edit_renders_nothing_again() {
         "# a comment changes no value\n",
     );
     let summary = ws.build(&[]).summary();
-    let rendered: Vec<_> = summary.renders().filter(|a| a.status == "built").collect();
+    // The values-merge step may rerun (its input changed); the render must not.
+    let rendered: Vec<_> = summary
+        .renders()
+        .filter(|a| a.status == "built" && a.kind.to_ascii_lowercase().contains("render"))
+        .collect();
     assert!(
         rendered.is_empty(),
         "identical merged values must stop the rebuild: {rendered:#?}"

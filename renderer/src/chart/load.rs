@@ -341,7 +341,10 @@ fn load_files(
     depth: usize,
     budget: &mut Budget,
 ) -> Result<Chart, ChartError> {
-    let mut chart = Chart::default();
+    let mut chart = Chart {
+        values: Data::empty_map(),
+        ..Chart::default()
+    };
     let mut metadata: Option<Data> = None;
     for f in &files {
         chart.raw.insert(f.name.clone(), f.data.clone());

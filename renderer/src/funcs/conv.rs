@@ -228,14 +228,19 @@ pub(super) fn parse_go_float(s: &str) -> Option<f64> {
         }
         _ => {
             if body.is_empty()
-                || !body
-                    .bytes()
-                    .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
+                || !body.bytes().all(|c| {
+                    c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-' | b'_')
+                })
                 || body.starts_with(['+', '-'])
             {
                 return None;
             }
-            let f: f64 = body.parse().ok()?;
+            // Go accepts underscores between digits, as in Go literals.
+            if body.contains('_') && !underscore_ok(body, false) {
+                return None;
+            }
+            let digits: String = body.chars().filter(|c| *c != '_').collect();
+            let f: f64 = digits.parse().ok()?;
             if f.is_infinite() {
                 return None;
             }
@@ -371,5 +376,75 @@ mod tests {
         assert_eq!(sprint_v(&call(to_strings, &[l])), "[1 a 1.5]");
         assert_eq!(sprint_v(&call(to_strings, &[Value::Nil])), "[]");
         assert_eq!(sprint_v(&call(to_strings, &[Value::Int(3)])), "[3]");
+    }
+
+    #[test]
+    fn against_helm() {
+        let s = Value::str;
+        let i = Value::Int;
+        let f = Value::Float;
+        let vals = vec![
+            Value::Nil,
+            Value::Bool(true),
+            i(-3),
+            f(2.7),
+            f(-2.7),
+            f(1e20),
+            s("42"),
+            s(" 42"),
+            s("42.000"),
+            s("42.5"),
+            s("0x1f"),
+            s("0X1F"),
+            s("0o17"),
+            s("017"),
+            s("0b11"),
+            s("1_000"),
+            s("1__0"),
+            s("_1"),
+            s("+5"),
+            s("-0"),
+            s("1e3"),
+            s(".5"),
+            s("5."),
+            s("inf"),
+            s("-Infinity"),
+            s("nan"),
+            s("1e400"),
+            s("9223372036854775808"),
+            s("abc"),
+            s(""),
+            Value::list(vec![i(1)]),
+            Value::empty_map(),
+        ];
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for v in &vals {
+            cases.push(("int", vec![v.clone()]));
+            cases.push(("int64", vec![v.clone()]));
+            cases.push(("float64", vec![v.clone()]));
+            cases.push(("toString", vec![v.clone()]));
+            cases.push(("toStrings", vec![v.clone()]));
+            cases.push(("toDecimal", vec![v.clone()]));
+            if let Value::String(_) = v {
+                cases.push(("atoi", vec![v.clone()]));
+            }
+        }
+        cases.extend([
+            (
+                "toStrings",
+                vec![Value::list(vec![
+                    i(1),
+                    Value::Nil,
+                    f(1.5),
+                    s("x"),
+                    Value::list(vec![]),
+                ])],
+            ),
+            ("toDecimal", vec![s("0755")]),
+            ("toDecimal", vec![s("-17")]),
+            ("toDecimal", vec![i(777)]),
+            ("toDecimal", vec![f(7.5)]),
+        ]);
+        super::super::reflect::oracle::check(&cases);
     }
 }

@@ -171,4 +171,56 @@ mod tests {
         assert_eq!(e.message, "boom");
         assert!(e.raw);
     }
+
+    #[test]
+    fn against_helm() {
+        let s = Value::str;
+        let i = Value::Int;
+        let vals = || {
+            vec![
+                Value::Nil,
+                Value::Bool(false),
+                Value::Bool(true),
+                i(0),
+                i(-1),
+                Value::Float(0.0),
+                Value::Float(0.1),
+                s(""),
+                s("0"),
+                Value::list(vec![]),
+                Value::list(vec![Value::Nil]),
+                Value::empty_map(),
+            ]
+        };
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for v in vals() {
+            cases.push(("empty", vec![v.clone()]));
+            cases.push(("default", vec![s("D"), v.clone()]));
+        }
+        cases.extend([
+            ("default", vec![s("D")]),
+            ("default", vec![]),
+            ("default", vec![s("D"), Value::Nil, i(2)]),
+            ("empty", vec![]),
+            ("coalesce", vals()),
+            ("coalesce", vec![]),
+            ("coalesce", vec![Value::Nil, i(0)]),
+            ("all", vals()),
+            ("all", vec![]),
+            ("all", vec![i(1), s("x")]),
+            ("any", vals()),
+            ("any", vec![]),
+            ("any", vec![Value::Nil, i(0)]),
+            ("ternary", vec![s("y"), s("n"), Value::Bool(true)]),
+            ("ternary", vec![s("y"), s("n"), Value::Bool(false)]),
+            ("ternary", vec![s("y"), s("n")]),
+            ("required", vec![s("msg"), i(0)]),
+            ("required", vec![s("msg"), Value::Bool(false)]),
+            ("required", vec![s("msg"), Value::list(vec![])]),
+            ("required", vec![s("gone"), Value::Nil]),
+            ("required", vec![s("blank"), s("")]),
+            ("fail", vec![s("it failed")]),
+        ]);
+        super::super::reflect::oracle::check(&cases);
+    }
 }

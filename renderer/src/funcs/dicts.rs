@@ -457,4 +457,155 @@ mod tests {
         }
         assert_eq!(sprint_v(&m), "map[i:map[x:1]]");
     }
+
+    #[test]
+    fn against_helm() {
+        let i = Value::Int;
+        let m = || {
+            d(&[
+                ("a", i(1)),
+                ("b", d(&[("c", s("x")), ("n", Value::Nil)])),
+                ("e", s("")),
+                ("z", Value::list(vec![i(1)])),
+            ])
+        };
+        let cases: Vec<(&str, Vec<Value>)> = vec![
+            ("dict", vec![]),
+            ("dict", vec![s("a")]),
+            (
+                "dict",
+                vec![i(1), Value::Float(1.5), Value::Bool(true), Value::Nil],
+            ),
+            (
+                "dict",
+                vec![Value::list(vec![i(1)]), i(2), Value::empty_map(), i(3)],
+            ),
+            ("get", vec![m(), s("a")]),
+            ("get", vec![m(), s("q")]),
+            ("get", vec![Value::Nil, s("q")]),
+            ("set", vec![m(), s("q"), i(5)]),
+            ("set", vec![Value::Nil, s("q"), i(5)]),
+            ("unset", vec![m(), s("a")]),
+            ("unset", vec![Value::Nil, s("a")]),
+            ("hasKey", vec![m(), s("e")]),
+            ("hasKey", vec![Value::Nil, s("e")]),
+            ("pluck", vec![s("a"), m(), d(&[("a", i(2))]), Value::Nil]),
+            ("pluck", vec![s("a")]),
+            ("keys", vec![]),
+            ("keys", vec![d(&[("k", i(1))])]),
+            (
+                "keys",
+                vec![d(&[("k", i(1))]), Value::Nil, d(&[("j", i(1))])],
+            ),
+            ("values", vec![d(&[("k", i(1))])]),
+            ("values", vec![Value::Nil]),
+            ("pick", vec![m(), s("a"), s("e"), s("nope")]),
+            ("pick", vec![m()]),
+            ("pick", vec![Value::Nil, s("a")]),
+            ("omit", vec![m(), s("a"), s("z")]),
+            ("omit", vec![Value::Nil, s("a")]),
+            ("dig", vec![s("b"), s("c"), s("def"), m()]),
+            ("dig", vec![s("b"), s("n"), s("def"), m()]),
+            ("dig", vec![s("b"), s("q"), s("def"), m()]),
+            ("dig", vec![s("a"), s("def"), m()]),
+            ("dig", vec![s("a"), s("q"), s("def"), m()]),
+            ("dig", vec![s("b"), s("n"), s("q"), s("def"), m()]),
+            ("dig", vec![s("a"), s("def"), Value::Nil]),
+            ("dig", vec![s("a"), s("def"), s("notmap")]),
+            ("dig", vec![i(1), s("def"), m()]),
+            ("dig", vec![s("def"), m()]),
+            (
+                "merge",
+                vec![
+                    m(),
+                    d(&[
+                        ("a", i(9)),
+                        ("e", s("E")),
+                        ("b", d(&[("c", s("y")), ("n", i(3)), ("new", i(1))])),
+                        ("z", Value::list(vec![])),
+                    ]),
+                ],
+            ),
+            ("merge", vec![m()]),
+            ("merge", vec![Value::Nil, m()]),
+            ("merge", vec![Value::Nil, Value::Nil]),
+            ("merge", vec![m(), Value::Nil, d(&[("q", Value::Nil)])]),
+            (
+                "merge",
+                vec![
+                    d(&[("a", Value::empty_map())]),
+                    d(&[("a", Value::empty_map())]),
+                ],
+            ),
+            (
+                "merge",
+                vec![d(&[("a", s("str"))]), d(&[("a", d(&[("x", i(1))]))])],
+            ),
+            (
+                "merge",
+                vec![d(&[("a", d(&[("x", i(1))]))]), d(&[("a", s("str"))])],
+            ),
+            (
+                "merge",
+                vec![d(&[("a", Value::empty_map())]), d(&[("a", s("str"))])],
+            ),
+            (
+                "merge",
+                vec![
+                    d(&[("a", Value::Float(0.0))]),
+                    d(&[("a", Value::list(vec![]))]),
+                ],
+            ),
+            (
+                "mergeOverwrite",
+                vec![
+                    m(),
+                    d(&[
+                        ("a", i(0)),
+                        ("e", s("E")),
+                        ("b", d(&[("c", Value::Bool(false)), ("n", i(3))])),
+                        ("z", Value::list(vec![])),
+                        ("q", Value::Nil),
+                    ]),
+                ],
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(&[("a", d(&[("x", i(1))]))]), d(&[("a", s("str"))])],
+            ),
+            (
+                "mergeOverwrite",
+                vec![d(&[("a", s("str"))]), d(&[("a", d(&[("x", i(1))]))])],
+            ),
+            (
+                "mergeOverwrite",
+                vec![
+                    d(&[("a", Value::empty_map())]),
+                    d(&[("a", Value::empty_map())]),
+                    d(&[("b", i(1))]),
+                ],
+            ),
+            (
+                "mustMerge",
+                vec![
+                    d(&[("a", i(1))]),
+                    d(&[("a", i(2)), ("b", i(2))]),
+                    d(&[("b", i(3)), ("c", i(3))]),
+                ],
+            ),
+            (
+                "mustMergeOverwrite",
+                vec![
+                    d(&[("a", i(1))]),
+                    d(&[("a", i(2)), ("b", i(2))]),
+                    d(&[("b", i(3)), ("c", i(3))]),
+                ],
+            ),
+            ("deepCopy", vec![m()]),
+            ("deepCopy", vec![Value::list(vec![m(), i(1)])]),
+            ("deepCopy", vec![i(3)]),
+            ("mustDeepCopy", vec![s("x")]),
+        ];
+        super::super::reflect::oracle::check(&cases);
+    }
 }

@@ -251,4 +251,65 @@ mod tests {
         assert_eq!(b32_decode(b"MY"), Err(0));
         assert_eq!(b32_decode(b"M1======"), Err(1));
     }
+
+    #[test]
+    fn against_helm() {
+        let s = Value::str;
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for x in [
+            "",
+            "f",
+            "fo",
+            "foo",
+            "foob",
+            "fooba",
+            "foobar",
+            "héllo\n\u{1}",
+        ] {
+            cases.push(("b64enc", vec![s(x)]));
+            cases.push(("b32enc", vec![s(x)]));
+        }
+        for x in [
+            "",
+            "Zg==",
+            "Zg=",
+            "Zg",
+            "Z",
+            "Zm9v",
+            "Zm9vYg==",
+            "Zm9v\nYg==",
+            "Zm9v\r\nYg=\n=",
+            "Zg==\n",
+            "Zg==Zg==",
+            "Zm9v!",
+            "Z===",
+            "Zg=a",
+            "=",
+            "Zh==",
+            "aGVsbG8gd29ybGQ=",
+            "a GVs",
+        ] {
+            cases.push(("b64dec", vec![s(x)]));
+        }
+        for x in [
+            "",
+            "MY======",
+            "MY=====",
+            "MY",
+            "MZXW6===",
+            "MZXW6YTBOI======",
+            "MZXW6YQ=",
+            "MZXW\n6===",
+            "M1======",
+            "MY======MY======",
+            "MZXW6YTB",
+            "MZX=====",
+            "MZXW6Y==",
+            "my======",
+            "M=======",
+        ] {
+            cases.push(("b32dec", vec![s(x)]));
+        }
+        super::super::reflect::oracle::check(&cases);
+    }
 }

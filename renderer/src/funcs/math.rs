@@ -275,7 +275,7 @@ fn decimal_op(first: &Value, rest: &[Value], op: Op) -> Result<Value, FuncError>
         let xf = to_float64(x);
         let d = Dec::from_f64(xf)?;
         if matches!(op, Op::Div) && xf == 0.0 {
-            return Err(FuncError::new("decimal division by zero"));
+            return Err(FuncError::new("decimal division by 0"));
         }
         let exact = match op {
             Op::Add => dec.add(d),
@@ -363,7 +363,7 @@ mod tests {
         assert_eq!(call("add1f", &[f(1.5)]).unwrap(), "2.5");
         assert_eq!(
             call("divf", &[i(1), i(0)]).unwrap_err(),
-            "decimal division by zero"
+            "decimal division by 0"
         );
         assert_eq!(call("maxf", &[i(1), f(2.5)]).unwrap(), "2.5");
         assert_eq!(call("minf", &[i(1), f(2.5)]).unwrap(), "1");
@@ -376,6 +376,67 @@ mod tests {
         assert_eq!(call("round", &[f(3.14159), i(2)]).unwrap(), "3.14");
         assert_eq!(call("round", &[f(2.5), i(0)]).unwrap(), "3");
         assert_eq!(call("round", &[f(-2.5), i(0)]).unwrap(), "-3");
-        assert_eq!(call("round", &[f(2.4), i(0), f(0.4)]).unwrap(), "3");
+        assert_eq!(call("round", &[f(2.4), i(0), f(0.4)]).unwrap(), "2");
+    }
+
+    #[test]
+    fn against_helm() {
+        let s = Value::str;
+        let vals = vec![
+            i(7),
+            i(-7),
+            f(2.5),
+            f(-2.5),
+            s("12"),
+            s("1.5"),
+            Value::Nil,
+            Value::Bool(true),
+            i(0),
+        ];
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for a in &vals {
+            for b in &vals {
+                for name in [
+                    "add", "sub", "mul", "div", "mod", "max", "min", "addf", "subf", "mulf",
+                    "divf", "maxf", "minf",
+                ] {
+                    cases.push((name, vec![a.clone(), b.clone()]));
+                }
+            }
+            for name in [
+                "add1", "add1f", "floor", "ceil", "biggest", "mul", "max", "minf",
+            ] {
+                cases.push((name, vec![a.clone()]));
+            }
+        }
+        cases.extend([
+            ("add", vec![]),
+            ("add", vec![i(1), i(2), i(3), f(4.9)]),
+            ("addf", vec![]),
+            ("addf", vec![f(0.1), f(0.2), f(0.3)]),
+            ("mulf", vec![f(0.1), f(3.0)]),
+            ("mulf", vec![f(1.15), i(100)]),
+            ("divf", vec![i(10), i(3), i(3)]),
+            ("divf", vec![f(1e-10), i(3)]),
+            ("divf", vec![f(1e20), f(3.0)]),
+            ("divf", vec![f(-2.0), i(3)]),
+            ("subf", vec![f(1e16), f(0.1)]),
+            ("addf", vec![f(1e300), f(1e-300)]),
+            ("mulf", vec![f(1e200), f(1e200)]),
+            (
+                "mulf",
+                vec![f(1.0000001), f(1.0000001), f(1.0000001), f(1.0000001)],
+            ),
+            ("round", vec![f(3.14159), i(2)]),
+            ("round", vec![f(2.5), i(0)]),
+            ("round", vec![f(-2.5), i(0)]),
+            ("round", vec![f(2.4), i(0), f(0.4)]),
+            ("round", vec![s("1.005"), i(2)]),
+            ("round", vec![f(1234.5678), i(-2)]),
+            ("max", vec![]),
+            ("sub", vec![i(1)]),
+            ("floor", vec![s("x")]),
+        ]);
+        super::super::reflect::oracle::check(&cases);
     }
 }

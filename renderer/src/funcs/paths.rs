@@ -126,4 +126,36 @@ mod tests {
         assert_eq!(ext("a.d/b"), "");
         assert_eq!(ext("x."), ".");
     }
+
+    #[test]
+    fn against_helm() {
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for p in [
+            "",
+            ".",
+            "..",
+            "/",
+            "//",
+            "a",
+            "a/",
+            "/a/b/",
+            "a/b/../../..",
+            "/../../x",
+            "a/./b//c.txt",
+            "x.tar.gz",
+            ".hidden",
+            "dir.d/file",
+            "a/b.",
+            "../a/.b",
+            "C:\\x\\y.z",
+        ] {
+            for f in [
+                "base", "dir", "clean", "ext", "isAbs", "osBase", "osDir", "osClean", "osExt",
+                "osIsAbs",
+            ] {
+                cases.push((f, vec![Value::str(p)]));
+            }
+        }
+        super::super::reflect::oracle::check(&cases);
+    }
 }

@@ -133,3 +133,181 @@ mod tests {
         ));
     }
 }
+
+/// Differential testing against Helm itself (`helm-oracle`, when `helm_python` is installed):
+/// each case `(function, args)` is rendered by Helm as `{{ function ARGS }}` and by our
+/// registry, and the printed results (or error messages) must agree.
+#[cfg(test)]
+pub(super) mod oracle {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use crate::fmt::{format_float_v, sprint_v};
+    use crate::value::{FuncCtx, Value};
+
+    /// Whether the oracle can run here.
+    pub(in crate::funcs) fn available() -> bool {
+        std::process::Command::new("python3")
+            .args(["-c", "import helm_python"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// The template literal (or expression) producing `v`.
+    pub(in crate::funcs) fn go_literal(v: &Value) -> String {
+        match v {
+            Value::Nil => "nil".into(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Float(f) => {
+                let s = format_float_v(*f);
+                if s.contains(['.', 'e']) {
+                    s
+                } else {
+                    format!("{s}.0")
+                }
+            }
+            Value::String(s) => super::super::strings::go_quote(s),
+            Value::List(l) => {
+                let items: Vec<String> = l.iter().map(go_literal).collect();
+                format!("(list {})", items.join(" "))
+            }
+            Value::Map(m) => {
+                let items: Vec<String> = m
+                    .borrow()
+                    .iter()
+                    .map(|(k, v)| {
+                        format!("{} {}", super::super::strings::go_quote(k), go_literal(v))
+                    })
+                    .collect();
+                format!("(dict {})", items.join(" "))
+            }
+            v => panic!("no literal for {v:?}"),
+        }
+    }
+
+    /// Renders one template with Helm: its output, or Helm's error.
+    pub(in crate::funcs) fn render(text: &str) -> Result<String, String> {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sprig-oracle-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let tdir = dir.join("templates");
+        std::fs::create_dir_all(&tdir).expect("temp chart");
+        std::fs::write(
+            dir.join("Chart.yaml"),
+            "apiVersion: v2\nname: p\nversion: 0.1.0\n",
+        )
+        .expect("Chart.yaml");
+        std::fs::write(tdir.join("t.yaml"), text).expect("template");
+        let out = std::process::Command::new("python3")
+            .arg("/work/shared/tools/helm-oracle")
+            .arg("render")
+            .arg(&dir)
+            .output()
+            .expect("oracle runs");
+        let _ = std::fs::remove_dir_all(&dir);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("oracle json");
+        if j["ok"].as_bool() == Some(true) {
+            Ok(j["manifests"]["p/templates/t.yaml"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string())
+        } else {
+            Err(j["error"].as_str().unwrap_or_default().to_string())
+        }
+    }
+
+    /// Compares our functions with Helm's on every case; panics listing all differences.
+    pub(in crate::funcs) fn check(cases: &[(&str, Vec<Value>)]) {
+        if !available() {
+            eprintln!("helm oracle unavailable: differential checks skipped");
+            return;
+        }
+        let ctx = FuncCtx::default();
+        let mut ok_lines = Vec::new();
+        let mut ours_ok = Vec::new();
+        let mut problems = Vec::new();
+        for (name, args) in cases {
+            let f = crate::funcs::lookup(name).unwrap_or_else(|| panic!("{name} unregistered"));
+            let call: Vec<String> = args.iter().map(go_literal).collect();
+            let expr = format!("{{{{ {name} {} }}}}", call.join(" "));
+            match f(&ctx, args) {
+                Ok(v) => {
+                    ok_lines.push(format!("«{expr}»"));
+                    // Helm prints a nil result as "" (Go's "<no value>", which Helm blanks).
+                    let text = match v {
+                        Value::Nil => String::new(),
+                        v => sprint_v(&v),
+                    };
+                    ours_ok.push((expr, format!("«{text}»")));
+                }
+                Err(e) => match render(&expr) {
+                    Err(helm) if helm.ends_with(&e.message) => {}
+                    other => problems.push(format!(
+                        "{expr}: ours error {:?}, helm {other:?}",
+                        e.message
+                    )),
+                },
+            }
+        }
+        if !ok_lines.is_empty() {
+            match render(&ok_lines.join("¦¦\n")) {
+                Ok(text) => {
+                    let helm: Vec<&str> = text.split("¦¦\n").collect();
+                    for (i, (expr, ours)) in ours_ok.iter().enumerate() {
+                        if helm.get(i) != Some(&ours.as_str()) {
+                            problems.push(format!("{expr}: ours {ours}, helm {:?}", helm.get(i)));
+                        }
+                    }
+                }
+                Err(e) => problems.push(format!("helm failed on the batch: {e}")),
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "differences from Helm:\n{}",
+            problems.join("\n")
+        );
+    }
+
+    #[test]
+    fn against_helm() {
+        let vals = || {
+            vec![
+                Value::Nil,
+                Value::Bool(true),
+                Value::Int(1),
+                Value::Float(1.0),
+                Value::str("1"),
+                Value::list(vec![Value::Int(1)]),
+                Value::map([("a".to_string(), Value::Int(1))].into()),
+            ]
+        };
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        for v in vals() {
+            cases.push(("typeOf", vec![v.clone()]));
+            cases.push(("kindOf", vec![v.clone()]));
+            for t in [
+                "int",
+                "float64",
+                "string",
+                "map",
+                "slice",
+                "bool",
+                "invalid",
+                "<nil>",
+                "[]interface {}",
+            ] {
+                cases.push(("typeIs", vec![Value::str(t), v.clone()]));
+                cases.push(("typeIsLike", vec![Value::str(t), v.clone()]));
+                cases.push(("kindIs", vec![Value::str(t), v.clone()]));
+            }
+            for w in vals() {
+                cases.push(("deepEqual", vec![v.clone(), w]));
+            }
+        }
+        super::oracle::check(&cases);
+    }
+}

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use regex::{Captures, Regex};
+use regex_syntax::ast::{Ast, ErrorKind, RepetitionKind, RepetitionRange};
 
 use super::args;
 use crate::value::{Func, FuncError, Value};
@@ -95,7 +96,10 @@ fn compile(re: &str) -> Result<Regex, String> {
     if let Some(hit) = CACHE.with(|c| c.borrow().get(re).cloned()) {
         return hit;
     }
-    let result = Regex::new(&translate(re)).map_err(|e| go_error(re, &e.to_string()));
+    let result = match go_only_error(re) {
+        Some(e) => Err(e),
+        None => Regex::new(&translate(re)).map_err(|e| go_error(re, &e.to_string())),
+    };
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() >= CACHE_SIZE {
@@ -106,39 +110,120 @@ fn compile(re: &str) -> Result<Regex, String> {
     result
 }
 
-/// Maps the `regex` crate's complaint to Go's wording (best effort).
-fn go_error(re: &str, rust: &str) -> String {
-    let (code, arg) = if rust.contains("unclosed group") {
-        ("missing closing )", re.to_string())
-    } else if rust.contains("unopened group") {
-        ("unexpected )", re.to_string())
-    } else if rust.contains("unclosed character class") {
-        let from = re.rfind('[').unwrap_or(0);
-        ("missing closing ]", re[from..].to_string())
-    } else if rust.contains("repetition operator missing expression") {
-        (
-            "missing argument to repetition operator",
-            first_repeat_op(re),
-        )
-    } else if rust.contains("invalid character class range") {
-        ("invalid character class range", String::new())
-    } else if rust.contains("incomplete escape sequence") {
-        ("trailing backslash at end of expression", String::new())
-    } else if rust.contains("unrecognized escape sequence") {
-        ("invalid escape sequence", String::new())
-    } else if rust.contains("exceeds size limit") {
-        ("expression too large", String::new())
-    } else {
-        ("invalid or unsupported Perl syntax", String::new())
-    };
-    format!("error parsing regexp: {code}: `{arg}`")
+/// Go's `error parsing regexp: CODE: `TEXT`` for a pattern the `regex` crate rejected (or
+/// that Go rejects but the crate accepts: nested repetitions, counts above 1000).
+fn go_error(re: &str, _rust: &str) -> String {
+    go_syntax_error(re).unwrap_or_else(|| {
+        format!("error parsing regexp: invalid or unsupported Perl syntax: `{re}`")
+    })
 }
 
-fn first_repeat_op(re: &str) -> String {
-    re.chars()
-        .find(|c| matches!(c, '*' | '+' | '?'))
-        .map(String::from)
-        .unwrap_or_default()
+/// Checks what Go rejects but the `regex` crate accepts; the message when Go would fail.
+fn go_only_error(re: &str) -> Option<String> {
+    let ast = regex_syntax::ast::parse::Parser::new().parse(re).ok()?;
+    let mut found = None;
+    check_repetitions(&ast, re, &mut found, 0);
+    found
+}
+
+fn check_repetitions(ast: &Ast, re: &str, found: &mut Option<String>, depth: usize) {
+    if found.is_some() || depth > 500 {
+        return;
+    }
+    match ast {
+        Ast::Repetition(r) => {
+            if let Ast::Repetition(inner) = &*r.ast {
+                let text = re
+                    .get(inner.op.span.start.offset..r.op.span.end.offset)
+                    .unwrap_or("");
+                *found = Some(format!(
+                    "error parsing regexp: invalid nested repetition operator: `{text}`"
+                ));
+                return;
+            }
+            if let RepetitionKind::Range(range) = &r.op.kind {
+                let too_big = match range {
+                    RepetitionRange::Exactly(n) | RepetitionRange::AtLeast(n) => *n > 1000,
+                    RepetitionRange::Bounded(a, b) => *a > 1000 || *b > 1000,
+                };
+                if too_big {
+                    let text = re
+                        .get(r.op.span.start.offset..r.op.span.end.offset)
+                        .unwrap_or("");
+                    *found = Some(format!(
+                        "error parsing regexp: invalid repeat count: `{text}`"
+                    ));
+                    return;
+                }
+            }
+            check_repetitions(&r.ast, re, found, depth + 1);
+        }
+        Ast::Group(g) => check_repetitions(&g.ast, re, found, depth + 1),
+        Ast::Alternation(a) => a
+            .asts
+            .iter()
+            .for_each(|x| check_repetitions(x, re, found, depth + 1)),
+        Ast::Concat(c) => c
+            .asts
+            .iter()
+            .for_each(|x| check_repetitions(x, re, found, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Go's message for a syntax error, located with `regex-syntax`'s parser.
+fn go_syntax_error(re: &str) -> Option<String> {
+    let err = match regex_syntax::ast::parse::Parser::new().parse(re) {
+        Ok(_) => return go_only_error(re),
+        Err(e) => e,
+    };
+    let span = err.span();
+    let text = |from: usize, to: usize| re.get(from..to).unwrap_or("").to_string();
+    let (code, arg) = match err.kind() {
+        ErrorKind::GroupUnclosed => ("missing closing )", re.to_string()),
+        ErrorKind::GroupUnopened => ("unexpected )", re.to_string()),
+        ErrorKind::ClassUnclosed => ("missing closing ]", text(span.start.offset, re.len())),
+        ErrorKind::RepetitionMissing => {
+            let at = span.start.offset.min(re.len());
+            let end = re[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+            (
+                "missing argument to repetition operator",
+                text(at, end.max(span.end.offset)),
+            )
+        }
+        ErrorKind::RepetitionCountInvalid
+        | ErrorKind::RepetitionCountUnclosed
+        | ErrorKind::RepetitionCountDecimalEmpty => (
+            "invalid repeat count",
+            text(span.start.offset, span.end.offset),
+        ),
+        ErrorKind::ClassRangeInvalid | ErrorKind::ClassRangeLiteral => (
+            "invalid character class range",
+            text(span.start.offset, span.end.offset),
+        ),
+        ErrorKind::EscapeUnexpectedEof => {
+            ("trailing backslash at end of expression", String::new())
+        }
+        ErrorKind::EscapeUnrecognized
+        | ErrorKind::ClassEscapeInvalid
+        | ErrorKind::EscapeHexEmpty
+        | ErrorKind::EscapeHexInvalid
+        | ErrorKind::EscapeHexInvalidDigit
+        | ErrorKind::UnsupportedBackreference => (
+            "invalid escape sequence",
+            text(span.start.offset, span.end.offset),
+        ),
+        ErrorKind::NestLimitExceeded(_) => ("expression nests too deeply", String::new()),
+        _ => {
+            // Go quotes the group opening up to the offending character.
+            let from = re[..span.start.offset.min(re.len())]
+                .rfind("(?")
+                .unwrap_or(0);
+            let to = (span.end.offset.max(span.start.offset + 1)).min(re.len());
+            ("invalid or unsupported Perl syntax", text(from, to))
+        }
+    };
+    Some(format!("error parsing regexp: {code}: `{arg}`"))
 }
 
 /// Rewrites Go's ASCII-only Perl classes and word boundaries for the `regex` crate.
@@ -262,7 +347,11 @@ fn expand(out: &mut String, template: &str, caps: &Captures<'_>, re: &Regex) {
             continue;
         }
         rest = after;
-        let group = if name.bytes().all(|b| b.is_ascii_digit()) {
+        // Numbers have no leading zero (`$01` names a group "01") and stay below 1e8.
+        let numeric = name.bytes().all(|b| b.is_ascii_digit())
+            && !(name.starts_with('0') && name.len() > 1)
+            && name.len() <= 8;
+        let group = if numeric {
             name.parse::<usize>().ok().and_then(|i| caps.get(i))
         } else if re.capture_names().any(|n| n == Some(name)) {
             caps.name(name)
@@ -354,6 +443,7 @@ fn split(name: &str, a: &[Value], comp: Compiler) -> Result<Value, FuncError> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::reflect::oracle;
     use super::*;
     use crate::fmt::sprint_v;
     use crate::value::FuncCtx;
@@ -400,7 +490,7 @@ mod tests {
         );
         assert_eq!(
             call("regexFindAll", &["a*", "baaab"], Some(-1)).unwrap(),
-            "[ aaa  ]"
+            "[ aaa ]"
         );
     }
 
@@ -461,5 +551,74 @@ mod tests {
             call("regexQuoteMeta", &["1.5-2.0?"], None).unwrap(),
             "1\\.5-2\\.0\\?"
         );
+    }
+
+    #[test]
+    fn against_helm() {
+        let s = Value::str;
+        let i = Value::Int;
+        let mut cases: Vec<(&str, Vec<Value>)> = Vec::new();
+        let subjects = [
+            "",
+            "abc",
+            "a1b22c333",
+            "héllo wörld_1",
+            "x  y\tz\n",
+            "aaa",
+            "ab-ab-axxb",
+        ];
+        let patterns = [
+            "",
+            "a*",
+            "b*",
+            "[0-9]+",
+            "\\d+",
+            "\\w+",
+            "\\s+",
+            "\\bw",
+            "(a)(x*)b",
+            "(?P<n>[a-z])\\d",
+            "^",
+            "$",
+            "(?i)A",
+            ".",
+            "[[:alpha:]]+",
+            "\\pL+",
+            "x*?",
+            "(a|ab)(c|bcd)?",
+        ];
+        for p in patterns {
+            for subj in subjects {
+                cases.push(("regexMatch", vec![s(p), s(subj)]));
+                cases.push(("regexFind", vec![s(p), s(subj)]));
+                cases.push(("regexFindAll", vec![s(p), s(subj), i(-1)]));
+                cases.push(("regexFindAll", vec![s(p), s(subj), i(2)]));
+                cases.push(("regexSplit", vec![s(p), s(subj), i(-1)]));
+                cases.push(("regexSplit", vec![s(p), s(subj), i(2)]));
+                cases.push(("regexReplaceAll", vec![s(p), s(subj), s("<$1|${n}|$0$$>")]));
+                cases.push(("regexReplaceAllLiteral", vec![s(p), s(subj), s("<$1>")]));
+            }
+        }
+        for repl in [
+            "$", "${", "${1", "$1x", "${1}x", "$01", "$9", "$n", "${n}", "$-", "a$$b", "$$$1",
+        ] {
+            cases.push((
+                "regexReplaceAll",
+                vec![s("(?P<n>b)(c)"), s("abcd"), s(repl)],
+            ));
+        }
+        for bad in [
+            "(", "a)", "[a", "*a", "a**", "\\q", "(?<", "a{2,1}", "[z-a]", "\\", "x{1001}",
+        ] {
+            cases.push(("regexMatch", vec![s(bad), s("a")]));
+            cases.push(("mustRegexMatch", vec![s(bad), s("a")]));
+            cases.push(("regexFind", vec![s(bad), s("a")]));
+        }
+        cases.push((
+            "regexQuoteMeta",
+            vec![s("a.b*c+d?e(f)g|h[i]j{k}l^m$n\\o-p")],
+        ));
+        cases.push(("mustRegexFindAll", vec![s("a"), s("aaa"), i(0)]));
+        oracle::check(&cases);
     }
 }

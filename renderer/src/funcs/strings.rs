@@ -120,6 +120,9 @@ fn is_space(c: char) -> bool {
 
 /// Go maps case rune by rune; a rune without a single-rune mapping stays as it is.
 fn map_case(c: char, upper: bool) -> char {
+    if c == '\u{130}' && !upper {
+        return 'i';
+    }
     let mut it: Box<dyn Iterator<Item = char>> = if upper {
         Box::new(c.to_uppercase())
     } else {
@@ -281,7 +284,10 @@ fn substr(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
         (start, end)
     };
     if start < 0 {
-        if to < 0 || to > len {
+        if to < 0 {
+            return Err(slice_panic(format!("[:{to}]")));
+        }
+        if to > len {
             return Err(slice_panic(format!("[:{to}] with length {len}")));
         }
     } else if from > to {
@@ -860,5 +866,283 @@ mod strcase {
         }
         out.push(cur);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reflect::oracle;
+    use super::*;
+
+    fn s(x: &str) -> Value {
+        Value::str(x)
+    }
+    fn i(x: i64) -> Value {
+        Value::Int(x)
+    }
+
+    fn call(name: &str, a: &[Value]) -> Result<String, String> {
+        let f = super::super::lookup(name).expect("registered");
+        f(&FuncCtx::default(), a)
+            .map(|v| sprint_v(&v))
+            .map_err(|e| e.message)
+    }
+
+    // Expected values below were produced by Helm v4.2.3 (helm-oracle). Literal arguments
+    // are avoided where Go's template engine converts constants itself (`trunc 2.0 "x"` works
+    // in Go: the constant 2.0 converts to int; a float64 *value* does not).
+    #[test]
+    fn byte_slicing() {
+        assert_eq!(call("trunc", &[i(5), s("hello world")]).unwrap(), "hello");
+        assert_eq!(call("trunc", &[i(-5), s("hello world")]).unwrap(), "world");
+        assert_eq!(call("trunc", &[i(-50), s("hello")]).unwrap(), "hello");
+        assert_eq!(call("substr", &[i(1), i(3), s("hello")]).unwrap(), "el");
+        assert_eq!(call("substr", &[i(-1), i(3), s("hello")]).unwrap(), "hel");
+        assert_eq!(call("substr", &[i(2), i(99), s("hello")]).unwrap(), "llo");
+        assert_eq!(
+            call("trunc", &[Value::Float(5.0), s("hello")]).unwrap_err(),
+            "wrong type for value; expected int; got float64"
+        );
+        assert_eq!(call("abbrev", &[i(5), s("hello world")]).unwrap(), "he...");
+        assert_eq!(
+            call("abbrevboth", &[i(5), i(10), s("1234 5678 9123")]).unwrap(),
+            "...5678..."
+        );
+    }
+
+    #[test]
+    fn words_and_cases() {
+        assert_eq!(
+            call("title", &[s("hello wORLD foo_bar x-y")]).unwrap(),
+            "Hello WORLD Foo_bar X-Y"
+        );
+        assert_eq!(call("untitle", &[s("Hello World")]).unwrap(), "hello world");
+        assert_eq!(
+            call("swapcase", &[s("This Is A.Test")]).unwrap(),
+            "tHIS iS a.tEST"
+        );
+        assert_eq!(call("initials", &[s("hello big world")]).unwrap(), "hbw");
+        assert_eq!(call("nospace", &[s(" a b\tc ")]).unwrap(), "abc");
+        assert_eq!(
+            call("camelcase", &[s("GOLANG_IS_GREAT")]).unwrap(),
+            "GolangIsGreat"
+        );
+        assert_eq!(call("camelcase", &[s("HTTPServer")]).unwrap(), "Httpserver");
+        assert_eq!(call("camelcase", &[s("_")]).unwrap(), "__");
+        assert_eq!(call("camelcase", &[s("a  b")]).unwrap(), "A B");
+        assert_eq!(
+            call("snakecase", &[s("HTTPServer")]).unwrap(),
+            "http_server"
+        );
+        assert_eq!(
+            call("snakecase", &[s("Bld4Floor3rd")]).unwrap(),
+            "bld4_floor_3rd"
+        );
+        assert_eq!(call("snakecase", &[s("HTTP20xOK")]).unwrap(), "http_20x_ok");
+        assert_eq!(call("kebabcase", &[s("FirstName")]).unwrap(), "first-name");
+        assert_eq!(
+            call("wrap", &[i(5), s("hello big world")]).unwrap(),
+            "hello\nbig\nworld"
+        );
+        assert_eq!(
+            call("wrapWith", &[i(5), s("\t"), s("helloworld")]).unwrap(),
+            "hello\tworld"
+        );
+    }
+
+    #[test]
+    fn quoting_and_joining() {
+        assert_eq!(
+            call("quote", &[s("a\"b"), Value::Nil, i(1)]).unwrap(),
+            "\"a\\\"b\" \"1\""
+        );
+        assert_eq!(
+            call("squote", &[s("a"), Value::Float(1.5)]).unwrap(),
+            "'a' '1.5'"
+        );
+        assert_eq!(call("cat", &[s("a"), Value::Nil, i(2)]).unwrap(), "a 2");
+        assert_eq!(call("indent", &[i(2), s("a\nb")]).unwrap(), "  a\n  b");
+        assert_eq!(call("nindent", &[i(2), s("a")]).unwrap(), "\n  a");
+        assert_eq!(
+            call("replace", &[s("a"), s("b"), s("banana")]).unwrap(),
+            "bbnbnb"
+        );
+        assert_eq!(call("plural", &[s("one"), s("many"), i(1)]).unwrap(), "one");
+        assert_eq!(
+            call("split", &[s(","), s("a,b")]).unwrap(),
+            "map[_0:a _1:b]"
+        );
+        assert_eq!(
+            call("splitn", &[s(","), i(2), s("a,b,c")]).unwrap(),
+            "map[_0:a _1:b,c]"
+        );
+        assert_eq!(call("splitList", &[s(""), s("ab")]).unwrap(), "[a b]");
+        assert_eq!(
+            call(
+                "join",
+                &[s("-"), Value::list(vec![i(1), Value::Nil, s("x")])]
+            )
+            .unwrap(),
+            "1-x"
+        );
+        assert_eq!(
+            call("sortAlpha", &[Value::list(vec![s("b"), i(10), s("a")])]).unwrap(),
+            "[10 a b]"
+        );
+        assert_eq!(go_quote("\u{1}é\u{a0}\t"), "\"\\x01é\\u00a0\\t\"");
+    }
+
+    #[test]
+    fn against_helm() {
+        let long = "The quick brown fox jumps over the lazy dog";
+        let mut cases: Vec<(&str, Vec<Value>)> = vec![
+            ("trim", vec![s("  \t x y \n")]),
+            ("trimAll", vec![s("$-"), s("$-a$b-$")]),
+            ("trimall", vec![s("x"), s("xxaxx")]),
+            ("trimPrefix", vec![s("ab"), s("ababc")]),
+            ("trimSuffix", vec![s("bc"), s("abcbc")]),
+            ("upper", vec![s("héllo ß ǆ")]),
+            ("lower", vec![s("HÉLLO İ Ǆ")]),
+            ("title", vec![s("hello wORLD foo_bar x-y a.b ébc 1st")]),
+            ("untitle", vec![s("Hello World  ÉCOLE")]),
+            ("repeat", vec![i(3), s("ab")]),
+            ("repeat", vec![i(-1), s("ab")]),
+            ("substr", vec![i(0), i(2), s("héllo")]),
+            ("substr", vec![i(4), i(2), s("hello")]),
+            ("substr", vec![i(9), i(20), s("hello")]),
+            ("substr", vec![i(-1), i(20), s("hello")]),
+            ("substr", vec![i(-1), i(-2), s("hello")]),
+            ("trunc", vec![i(0), s("hello")]),
+            ("trunc", vec![i(-1), s("hello")]),
+            ("trunc", vec![i(2)]),
+            ("nospace", vec![s("a b\u{a0}c\td")]),
+            ("initials", vec![s(" hello  Big\tworld ")]),
+            ("swapcase", vec![s("Hello wORLD ǅx 1a")]),
+            ("abbrev", vec![i(3), s("hello world")]),
+            ("abbrev", vec![i(8), s("hello world")]),
+            ("abbrev", vec![i(20), s("hello world")]),
+            ("abbrevboth", vec![i(5), i(10), s("1234 5678 9123")]),
+            (
+                "abbrevboth",
+                vec![i(10), i(7), s("abcdefghijklmnopqrstuvwxyz")],
+            ),
+            (
+                "abbrevboth",
+                vec![i(0), i(5), s("abcdefghijklmnopqrstuvwxyz")],
+            ),
+            (
+                "abbrevboth",
+                vec![i(30), i(9), s("abcdefghijklmnopqrstuvwxyz")],
+            ),
+            ("wrap", vec![i(10), s(long)]),
+            ("wrap", vec![i(3), s("abcdefgh ij klmnop")]),
+            ("wrap", vec![i(0), s("a b")]),
+            ("wrapWith", vec![i(10), s("<br>"), s(long)]),
+            ("wrapWith", vec![i(3), s("|"), s("abcdefgh ij")]),
+            ("contains", vec![s("ell"), s("hello")]),
+            ("hasPrefix", vec![s("he"), s("hello")]),
+            ("hasSuffix", vec![s("lo"), s("hello")]),
+            (
+                "quote",
+                vec![
+                    s("a\"b\\c\n\u{7f}é😀"),
+                    Value::Nil,
+                    i(1),
+                    Value::Float(2.5),
+                    Value::Bool(true),
+                ],
+            ),
+            (
+                "quote",
+                vec![Value::list(vec![s("a"), i(1)]), Value::empty_map()],
+            ),
+            ("quote", vec![]),
+            (
+                "squote",
+                vec![s("a'b"), Value::Nil, Value::list(vec![i(1)])],
+            ),
+            (
+                "cat",
+                vec![
+                    s("a"),
+                    Value::Nil,
+                    i(2),
+                    Value::list(vec![s("x"), Value::Nil]),
+                ],
+            ),
+            ("indent", vec![i(3), s("a\n\nb\n")]),
+            ("nindent", vec![i(1), s("")]),
+            ("indent", vec![i(-1), s("a")]),
+            ("replace", vec![s(""), s("-"), s("héllo")]),
+            ("replace", vec![s("l"), s(""), s("hello")]),
+            ("plural", vec![s("one"), s("many"), i(0)]),
+            ("split", vec![s(""), s("héllo")]),
+            ("split", vec![s(","), s("")]),
+            ("splitn", vec![s(","), i(0), s("a,b,c")]),
+            ("splitn", vec![s(","), i(-1), s("a,b,c")]),
+            ("splitn", vec![s(""), i(2), s("abc")]),
+            ("splitList", vec![s(","), s("a,,b,")]),
+            (
+                "join",
+                vec![
+                    s(", "),
+                    Value::list(vec![s("a"), i(1), Value::Float(1.5), Value::Bool(false)]),
+                ],
+            ),
+            ("join", vec![s(","), s("abc")]),
+            ("join", vec![s(","), Value::Nil]),
+            ("join", vec![s(","), i(7)]),
+            (
+                "sortAlpha",
+                vec![Value::list(vec![s("b"), s("B"), s("a"), i(1), s("é")])],
+            ),
+            ("sortAlpha", vec![s("cba")]),
+            ("sortAlpha", vec![Value::Nil]),
+            ("sortAlpha", vec![i(3)]),
+            ("toString", vec![Value::Float(1e6)]),
+            ("hello", vec![]),
+        ];
+        for w in [
+            "FirstName",
+            "HTTPServer",
+            "NoHTTPS",
+            "GO_PATH",
+            "GO PATH",
+            "GO-PATH",
+            "http2xx",
+            "HTTP20xOK",
+            "Duration2m3s",
+            "Bld4Floor3rd",
+            "some words",
+            "a.b-c_d e",
+            "_x_",
+            "__init__",
+            "ABC",
+            "aB1cD",
+            "x--y",
+            "Héllo Wörld",
+            "foo.Bar",
+            "1st place",
+            "a1b2",
+            "123",
+            "ÀÉ",
+            "",
+            "v1.2.3",
+            "JSONData2Go",
+            "already_snake",
+            "camelCaseString",
+            "Kebab-Case",
+            "ends_",
+            "9Lives",
+            "a b  c",
+            "URL",
+            "A",
+            "a",
+        ] {
+            cases.push(("snakecase", vec![s(w)]));
+            cases.push(("kebabcase", vec![s(w)]));
+            cases.push(("camelcase", vec![s(w)]));
+        }
+        oracle::check(&cases);
     }
 }
