@@ -88,6 +88,11 @@ pub trait Object {
     fn truthy(&self) -> bool {
         true
     }
+    /// The Go map or slice this object also is, for `range`, `index` and `len` (Helm's
+    /// `.Files` is a `map[string][]byte` with methods, `.Capabilities.APIVersions` a `[]string`).
+    fn as_value(&self) -> Option<Value> {
+        None
+    }
     /// Lets functions downcast to a concrete object type (semver versions, times).
     fn as_any(&self) -> &dyn std::any::Any;
 }
