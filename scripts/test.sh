@@ -19,7 +19,8 @@
 #    A port already in use is replaced by a free one; the variables always say
 #    the real address. Everything is stopped and removed on exit.
 # 3. `cargo build --workspace --all-targets` (the integration tests run the
-#    real target/debug/wayfinder binary), then `cargo test --workspace`.
+#    real target/debug/wayfinder binary), then `cargo test --workspace
+#    --no-fail-fast` (every failure is reported, not only the first crate's).
 #
 # WAYFINDER_TEST_SERVICES_ONLY=1 starts the servers, prints the variables and
 # waits until interrupted (for running single tests by hand).
@@ -200,5 +201,5 @@ fi
 
 log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
-log "cargo test --workspace $*"
-cargo test --workspace "$@"
+log "cargo test --workspace --no-fail-fast $*"
+cargo test --workspace --no-fail-fast "$@"

@@ -1,1 +1,39 @@
-fn main() {}
+//! The `wayfinder` command line: parse arguments, call the libraries, print, exit.
+//!
+//! Exit codes: 0 success, 1 build or test failure, 2 bad usage or bad input.
+//! stdout carries data only (manifests, JSON); progress and diagnostics go to stderr.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    commands::setup_output(&args);
+    // Never panic at the user: a bug becomes an error message and exit code 1.
+    let result = std::panic::catch_unwind(|| commands::run(&args));
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            eprintln!("error: internal error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}

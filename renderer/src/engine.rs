@@ -1249,93 +1249,113 @@ fn format_parse_error(filename: &str, msg: &str) -> String {
 const WARN_START: &str = "HELM_ERR_START";
 const WARN_END: &str = "HELM_ERR_END";
 
-/// Helm's `reformatExecErrorMsg` applied to a Go-formatted execution error.
+/// Helm's `reformatExecErrorMsg` for an execution error without its Go error chain: the chain
+/// is rebuilt from the text (each `error calling X: template: …` starts a new link).
 pub fn format_exec_error(filename: &str, msg: &str) -> String {
-    let tokens: Vec<&str> = msg.splitn(3, ": ").collect();
-    if tokens.len() != 3 || !msg.starts_with("template: ") {
-        if let Some(inner) = warn_text(msg) {
-            return inner.to_string();
-        }
-        return msg.to_string();
+    let mut chain = vec![msg.to_string()];
+    let mut rest = msg;
+    while let Some(i) = rest.find(": template: ") {
+        rest = &rest[i + 2..];
+        chain.push(rest.to_string());
+    }
+    reformat_exec_error(filename, msg, &chain, true)
+}
+
+/// Helm's `reformatExecErrorMsg`: `message` is the error text, `chain` what `errors.Unwrap`
+/// walks (starting with the error itself), `exec` whether it is a `template.ExecError`.
+pub fn reformat_exec_error(filename: &str, message: &str, chain: &[String], exec: bool) -> String {
+    if !exec {
+        return message.to_string();
+    }
+    let tokens: Vec<&str> = message.splitn(3, ": ").collect();
+    if tokens.len() != 3 {
+        return format!("execution error in ({filename}): {message}");
     }
     if let Some(inner) = warn_text(tokens[2]) {
         return format!("execution error at ({}): {}", tokens[1], inner);
     }
-    let mut levels: Vec<(String, String, String)> = Vec::new();
-    let mut cur = msg;
-    while let Some(rest) = cur.strip_prefix("template: ") {
-        let (level, next) = parse_exec_level(rest);
-        if levels.last() != Some(&level) {
-            levels.push(level);
+    let mut levels: Vec<Traceable> = Vec::new();
+    for link in chain {
+        let Some(t) = parse_traceable(link) else {
+            return message.to_string();
+        };
+        if levels.last() != Some(&t) {
+            levels.push(t);
         }
-        match next {
-            Some(n) => cur = &cur[cur.len() - n.len()..],
-            None => break,
-        }
-    }
-    if levels.is_empty() {
-        return format!("execution error in ({filename}): {msg}");
     }
     let mut out = String::new();
-    for (location, func, message) in &levels {
-        if !location.is_empty() {
-            out.push_str(location);
+    for t in &levels {
+        if !t.location.is_empty() {
+            out.push_str(&t.location);
             out.push_str("\n  ");
         }
-        if !func.is_empty() {
-            out.push_str(func);
+        if !t.function.is_empty() {
+            out.push_str(&t.function);
             out.push_str("\n    ");
         }
-        if !message.is_empty() {
-            out.push_str(message);
+        if !t.message.is_empty() {
+            out.push_str(&t.message);
             out.push('\n');
         }
     }
     out.trim().to_string()
 }
 
+/// `HELM_ERR_START((?s).*)HELM_ERR_END`: from the first start marker to the last end marker.
 fn warn_text(s: &str) -> Option<&str> {
     let start = s.find(WARN_START)? + WARN_START.len();
-    let end = s.rfind(WARN_END)?;
-    (end >= start).then(|| &s[start..end])
+    let end = s[start..].rfind(WARN_END)? + start;
+    Some(&s[start..end])
 }
 
-/// One level of a chained Go template error; returns (location, "executing…", message) and the
-/// next chained `template: …` error, if any.
-fn parse_exec_level(rest: &str) -> ((String, String, String), Option<&str>) {
-    let split_next = |m: &'_ str| -> (String, Option<usize>) {
-        match m.find(" template:") {
-            Some(i) => (m[..i].to_string(), Some(i + 1)),
-            None => (m.to_string(), None),
-        }
+/// Helm's `TraceableError`.
+#[derive(PartialEq, Debug)]
+struct Traceable {
+    location: String,
+    function: String,
+    message: String,
+}
+
+/// Cuts a message at its chained ` template:` error.
+fn cut_chained(m: &str) -> &str {
+    match m.find(" template:") {
+        Some(i) => &m[..i],
+        None => m,
+    }
+}
+
+/// Helm's `parseTemplateExecErrorString`.
+fn parse_traceable(s: &str) -> Option<Traceable> {
+    let remainder = s.strip_prefix("template: ")?;
+    if remainder.starts_with("no template ") {
+        return Some(Traceable {
+            location: String::new(),
+            function: String::new(),
+            message: s.to_string(),
+        });
+    }
+    let executing = || -> Option<Traceable> {
+        let (name, after) = remainder.split_once(": executing ")?;
+        let after = after.strip_prefix('"')?;
+        let q = after.find('"')?;
+        let func = &after[..q];
+        let after_at = after[q + 1..].strip_prefix(" at <")?;
+        let (loc, msg) = after_at.split_once(">: ")?;
+        Some(Traceable {
+            location: name.to_string(),
+            function: format!("executing \"{func}\" at <{loc}>:"),
+            message: cut_chained(msg).to_string(),
+        })
     };
-    if let Some((loc, after)) = rest.split_once(": executing \"") {
-        if let Some(q) = after.find('"') {
-            let func = &after[..q];
-            let after_func = &after[q + 1..];
-            if let Some(after_at) = after_func.strip_prefix(" at <") {
-                if let Some((at, message)) = after_at.split_once(">: ") {
-                    let (m, next) = split_next(message);
-                    let base = rest.len() - message.len();
-                    return (
-                        (
-                            loc.to_string(),
-                            format!("executing \"{func}\" at <{at}>:"),
-                            m,
-                        ),
-                        next.map(|i| &rest[base + i..]),
-                    );
-                }
-            }
-        }
+    if let Some(t) = executing() {
+        return Some(t);
     }
-    if let Some(sep) = rest.rfind(": ") {
-        let loc = &rest[..sep];
-        let message = &rest[sep + 2..];
-        let (m, _) = split_next(message);
-        return ((loc.to_string(), String::new(), m), None);
-    }
-    ((String::new(), String::new(), rest.to_string()), None)
+    let sep = remainder.rfind(": ")?;
+    Some(Traceable {
+        location: remainder[..sep].to_string(),
+        function: String::new(),
+        message: cut_chained(&remainder[sep + 2..]).to_string(),
+    })
 }
 
 #[cfg(test)]

@@ -180,7 +180,11 @@ pub fn go_format_float(f: f64, fmt: char, bits: u32) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let neg = f.is_sign_negative();
     let (digits, dp) = if f == 0.0 {
@@ -196,7 +200,7 @@ pub fn go_format_float(f: f64, fmt: char, bits: u32) -> String {
     let use_e = match fmt {
         'e' => true,
         'f' => false,
-        _ => exp < -4 || exp >= 6,
+        _ => !(-4..6).contains(&exp),
     };
     if use_e {
         let d = digits.as_bytes();
@@ -523,7 +527,12 @@ mod tests {
     use super::*;
 
     fn m(pairs: &[(&str, Data)]) -> Data {
-        Data::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Data::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -538,7 +547,7 @@ mod tests {
             (1.5e-10, "1.5e-10"),
             (123456789.0, "123456789"),
             (-0.0, "-0"),
-            (3.14, "3.14"),
+            (2.5, "2.5"),
             (1e100, "1e+100"),
             (9007199254740993.0, "9007199254740992"),
         ];
@@ -550,14 +559,17 @@ mod tests {
         assert_eq!(go_format_float(0.0001, 'g', 64), "0.0001");
         assert_eq!(go_format_float(0.00001, 'g', 64), "1e-05");
         assert_eq!(go_format_float(0.1, 'g', 32), "0.1");
-        assert_eq!(go_format_float(3.14159265358979, 'g', 32), "3.1415927");
+        assert_eq!(go_format_float(1.234_567_891_23, 'g', 32), "1.2345679");
     }
 
     #[test]
     fn marshal() {
         let d = m(&[
             ("b", Data::String("<a&b>\u{2028}".into())),
-            ("a", Data::List(vec![Data::Float(1.0), Data::Null, Data::Bool(true)])),
+            (
+                "a",
+                Data::List(vec![Data::Float(1.0), Data::Null, Data::Bool(true)]),
+            ),
             ("c", m(&[])),
         ]);
         assert_eq!(

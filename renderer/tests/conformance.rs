@@ -130,3 +130,108 @@ fn manifest_postprocessing_matches_helm() {
     );
     assert!(failures.is_empty(), "{} cases differ", failures.len());
 }
+
+/// Debug aid (`CONFORMANCE_VALUES=podinfo/default`): compares `chart::prepare`'s coalesced
+/// values with `helm-oracle merge` for the case(s) and prints the first differing paths.
+#[test]
+fn values_match_oracle() {
+    let Ok(filter) = std::env::var("CONFORMANCE_VALUES") else {
+        return;
+    };
+    let Some(root) = find_corpus() else {
+        return;
+    };
+    for case in list_cases(&root) {
+        if !(case.id == filter || case.id.starts_with(filter.as_str())) {
+            continue;
+        }
+        let values = common::load_values(&root, &case).unwrap_or_default();
+        let chart_dir = root.join("charts").join(&case.chart);
+        let ours = wayfinder_render::load_chart(&chart_dir)
+            .map_err(|e| e.message)
+            .and_then(|c| wayfinder_render::chart::prepare(&c, &values).map_err(|e| e.message));
+        let vfile = root
+            .join("cases")
+            .join(&case.dir)
+            .join(format!("{}.yaml", case.case));
+        let out = std::process::Command::new("python3")
+            .arg("/work/shared/tools/helm-oracle")
+            .arg("merge")
+            .arg(&chart_dir)
+            .arg("-f")
+            .arg(&vfile)
+            .output();
+        let Ok(out) = out else {
+            println!("{}: oracle not runnable", case.id);
+            continue;
+        };
+        let helm: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        let helm_values = helm
+            .get("values")
+            .cloned()
+            .unwrap_or(serde_json::Value::Null);
+        match ours {
+            Err(e) => println!(
+                "{}: prepare error: {e}; helm: {}",
+                case.id,
+                helm.get("error").unwrap_or(&serde_json::Value::Null)
+            ),
+            Ok(p) => {
+                let ours: serde_json::Value =
+                    serde_json::from_str(&wayfinder_render::json::to_json(&p.values))
+                        .unwrap_or(serde_json::Value::Null);
+                let mut diffs = Vec::new();
+                json_diff("", &helm_values, &ours, &mut diffs);
+                println!("{}: {} differences", case.id, diffs.len());
+                for d in diffs.iter().take(20) {
+                    println!("  {d}");
+                }
+            }
+        }
+    }
+}
+
+fn json_diff(path: &str, a: &serde_json::Value, b: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Object(x), J::Object(y)) => {
+            for (k, v) in x {
+                let p = format!("{path}.{k}");
+                match y.get(k) {
+                    Some(w) => json_diff(&p, v, w, out),
+                    None => out.push(format!("{p}: missing (helm: {})", short_json(v))),
+                }
+            }
+            for k in y.keys() {
+                if !x.contains_key(k) {
+                    out.push(format!("{path}.{k}: extra (ours: {})", short_json(&y[k])));
+                }
+            }
+        }
+        (J::Array(x), J::Array(y)) if x.len() == y.len() => {
+            for (i, (v, w)) in x.iter().zip(y).enumerate() {
+                json_diff(&format!("{path}[{i}]"), v, w, out);
+            }
+        }
+        (J::Number(x), J::Number(y)) if x.as_f64() == y.as_f64() => {}
+        _ if a == b => {}
+        _ => out.push(format!(
+            "{path}: helm {} ours {}",
+            short_json(a),
+            short_json(b)
+        )),
+    }
+}
+
+fn short_json(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.len() > 80 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(80).map(|x| x.0).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}

@@ -38,6 +38,7 @@ pub(crate) fn assert_output_tree(ws: &Workspace, pairs: &[(&str, &str)]) {
         .unwrap_or_else(|e| panic!("{}: {e}", out.display()))
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with('.'))
         .collect();
     assert_eq!(
         dirs,
@@ -70,6 +71,7 @@ pub(crate) fn assert_output_tree(ws: &Workspace, pairs: &[(&str, &str)]) {
             .expect("cluster dir")
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| !name.starts_with('.'))
             .filter(|f| f != "kustomization.yaml")
             .collect();
         assert_eq!(files, comps, "files of out/clusters/{cluster}");

@@ -7,6 +7,7 @@
 
 mod bad_input;
 mod build;
+mod commands;
 mod crash;
 mod example;
 mod incremental;

@@ -19,7 +19,8 @@ pub struct FileState {
 /// Relative path (with `/`) → state, for every regular file under a dir.
 pub type Tree = BTreeMap<String, FileState>;
 
-/// Snapshots every regular file under `dir` (empty when `dir` is missing).
+/// Snapshots every regular file under `dir` (empty when `dir` is missing),
+/// leaving out hidden files and directories (names starting with `.`).
 pub fn snapshot(dir: &Path) -> Tree {
     let mut tree = Tree::new();
     walk(dir, dir, &mut tree);
@@ -31,6 +32,10 @@ fn walk(root: &Path, dir: &Path, tree: &mut Tree) {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
+        // Hidden entries (lock files, tool state) are not part of a tree's contents.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let path = entry.path();
         let Ok(meta) = fs::symlink_metadata(&path) else {
             continue;

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::args;
 use crate::json;
-use crate::value::{Data, FuncCtx, FuncError, Func, Value};
+use crate::value::{Data, Func, FuncCtx, FuncError, Value};
 use crate::yaml;
 
 pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
@@ -41,7 +41,7 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
 }
 
 /// The value as `encoding/json` sees it: `[]byte` becomes base64, objects their JSON form.
-pub fn json_data(v: &Value) -> Data {
+pub(crate) fn json_data(v: &Value) -> Data {
     match v {
         Value::Bytes(b) => Data::String(base64(b)),
         Value::List(l) => Data::List(l.iter().map(json_data).collect()),
@@ -222,9 +222,7 @@ fn to_toml(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
 
 fn must_to_toml(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     let v = one("mustToToml", a)?;
-    toml_encode(v)
-        .map(Value::string)
-        .map_err(FuncError::new)
+    toml_encode(v).map(Value::string).map_err(FuncError::new)
 }
 
 fn from_toml(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {

@@ -85,10 +85,7 @@ impl Decoder<'_> {
     fn enter(&mut self) -> Result<(), String> {
         self.depth += 1;
         if self.depth > MAX_RECURSION {
-            return Err(format!(
-                "exceeded max depth of {}",
-                super::parse::MAX_DEPTH
-            ));
+            return Err(format!("exceeded max depth of {}", super::parse::MAX_DEPTH));
         }
         Ok(())
     }
@@ -280,7 +277,7 @@ fn scalar(value: &str, tag: &str, implicit: bool) -> Result<Scalar, String> {
 /// Go's `base64.StdEncoding.DecodeString`: padded standard alphabet; `\r` and `\n` ignored.
 pub(crate) fn decode_base64(s: &str) -> Option<Vec<u8>> {
     let clean: Vec<u8> = s.bytes().filter(|&c| c != b'\n' && c != b'\r').collect();
-    if clean.len() % 4 != 0 {
+    if !clean.len().is_multiple_of(4) {
         return None;
     }
     let val = |c: u8| -> Option<u32> {

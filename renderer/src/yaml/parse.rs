@@ -69,10 +69,7 @@ pub(crate) fn parse_docs(text: &str, max_docs: usize) -> Result<Vec<Doc>, Syntax
     let mut docs = Vec::new();
     let mut b = Builder::default();
     let mut in_doc = false;
-    loop {
-        let Some(ev) = parser.next_event() else {
-            break;
-        };
+    while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| scan_error(text, &e))?;
         let line0 = span.start.line().saturating_sub(1);
         match ev {

@@ -68,12 +68,9 @@ pub(crate) fn resolve(tag: &str, text: &str) -> Result<Scalar, String> {
             out
         });
     }
-    if tag == FLOAT_TAG {
-        match out {
-            Scalar::Int(i) => return Ok(Scalar::Float(i as f64)),
-            // go-yaml only converts int and int64, not uint64.
-            _ => {}
-        }
+    // go-yaml converts int and int64 to a requested float, not uint64.
+    if let (FLOAT_TAG, Scalar::Int(i)) = (tag, &out) {
+        return Ok(Scalar::Float(*i as f64));
     }
     Err(format!(
         "cannot decode {} `{}` as a {}",
@@ -86,7 +83,7 @@ pub(crate) fn resolve(tag: &str, text: &str) -> Result<Scalar, String> {
 /// Whether go-yaml would read the plain text `s` back as a string (the encoder quotes it
 /// otherwise): not a bool, null, number, timestamp or merge key.
 pub(crate) fn plain_is_str(s: &str) -> bool {
-    s != "<<" && matches!(implicit("", s), (Scalar::Str(_), false))
+    matches!(implicit("", s), (Scalar::Str(_), false))
 }
 
 /// The implicit resolution; the flag says "timestamp".
@@ -371,10 +368,14 @@ mod tests {
 
     #[test]
     fn booleans_and_nulls() {
-        for t in ["y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE"] {
+        for t in [
+            "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE",
+        ] {
             assert_eq!(r(t), Scalar::Bool(true), "{t}");
         }
-        for t in ["n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False"] {
+        for t in [
+            "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False",
+        ] {
             assert_eq!(r(t), Scalar::Bool(false), "{t}");
         }
         for t in ["yEs", "oN", "tRue", "nO", "Yes!"] {

@@ -5,7 +5,12 @@ use super::*;
 use std::collections::BTreeMap;
 
 fn m(pairs: &[(&str, Data)]) -> Data {
-    Data::Map(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Data::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 fn s(x: &str) -> Data {
     Data::String(x.into())
@@ -58,7 +63,11 @@ fn parse_anchors_and_merge() {
     let d = parse("a: &a [1]\nb: *a\n").unwrap();
     assert_eq!(d.as_map().unwrap()["b"], Data::List(vec![f(1.0)]));
     let e = parse("a: &x [*x]\n").unwrap_err();
-    assert!(e.message.ends_with("anchor 'x' value contains itself"), "{}", e.message);
+    assert!(
+        e.message.ends_with("anchor 'x' value contains itself"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -71,7 +80,11 @@ fn parse_alias_bomb_is_refused() {
         ));
     }
     let e = parse(&t).unwrap_err();
-    assert!(e.message.ends_with("document contains excessive aliasing"), "{}", e.message);
+    assert!(
+        e.message.ends_with("document contains excessive aliasing"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -88,8 +101,10 @@ fn parse_deep_nesting_is_an_error_not_a_crash() {
 
 #[test]
 fn parse_scalar_styles() {
-    let d = parse("a: |\n  x\n  y\nb: >-\n  x\n  y\nc: \"t\\tq\\u00e9\"\nd: 'it''s'\ne: plain\n  multi\n")
-        .unwrap();
+    let d = parse(
+        "a: |\n  x\n  y\nb: >-\n  x\n  y\nc: \"t\\tq\\u00e9\"\nd: 'it''s'\ne: plain\n  multi\n",
+    )
+    .unwrap();
     assert_eq!(
         d,
         m(&[

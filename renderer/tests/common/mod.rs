@@ -220,7 +220,12 @@ fn check_case(root: &Path, case: &Case, verbose: bool) -> Result<(), String> {
             )),
         };
     }
-    let got = got.map_err(|e| format!("render error: {}", short(&e)))?;
+    let got = got.map_err(|e| {
+        if verbose {
+            println!("render error:\n{e}");
+        }
+        format!("render error: {}", short(&e))
+    })?;
     // Same set of templates.
     let missing: Vec<&String> = exp
         .manifests

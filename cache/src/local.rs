@@ -1,0 +1,330 @@
+//! The on-disk store: blobs (`cas-v1/`), action results (`ac-v1/`) and state (`state-v1/`).
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use wayfinder_engine::{ActionKey, ActionResult, Blob, Digest, KeyHasher, Store, StoreError};
+
+pub(crate) const CAS: &str = "cas-v1";
+pub(crate) const AC: &str = "ac-v1";
+pub(crate) const STATE: &str = "state-v1";
+pub(crate) const TMP: &str = "tmp";
+
+/// Reads refresh an entry's mtime when it is older than this (bounds the extra writes).
+const TOUCH_AFTER: Duration = Duration::from_secs(3600);
+
+/// The cache directory cannot be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum CacheError {
+    #[error("cache directory `{path}` is not writable: {message}")]
+    #[diagnostic(
+        code(wayfinder::cache::not_writable),
+        help("choose another directory with `--cache-dir DIR` or `WAYFINDER_CACHE_DIR`, or fix its permissions")
+    )]
+    NotWritable { path: String, message: String },
+}
+
+/// A cache directory on the local disk.
+pub struct LocalCache {
+    root: PathBuf,
+    counter: AtomicU64,
+}
+
+impl LocalCache {
+    /// Opens (creating if needed) the cache at `root` and checks that it is writable.
+    pub fn open(root: &Path) -> Result<LocalCache, CacheError> {
+        let not_writable = |e: io::Error| CacheError::NotWritable {
+            path: root.display().to_string(),
+            message: e.to_string(),
+        };
+        for sub in [CAS, AC, STATE, TMP] {
+            fs::create_dir_all(root.join(sub)).map_err(not_writable)?;
+        }
+        let cache = LocalCache {
+            root: root.to_path_buf(),
+            counter: AtomicU64::new(0),
+        };
+        // A real write proves the directory is usable (permissions, read-only mounts).
+        let probe = cache.temp_path();
+        File::create(&probe).map_err(not_writable)?;
+        fs::remove_file(&probe).map_err(not_writable)?;
+        let tag = root.join("CACHEDIR.TAG");
+        if !tag.exists() {
+            let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This is the Wayfinder build cache.\n";
+            cache
+                .write_atomic(&tag, text.as_bytes())
+                .map_err(|e| not_writable(io::Error::other(e.message)))?;
+        }
+        Ok(cache)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(crate) fn blob_path(&self, d: &Digest<Blob>) -> PathBuf {
+        entry_path(&self.root.join(CAS), &d.to_hex())
+    }
+
+    pub(crate) fn action_path(&self, k: &Digest<ActionKey>) -> PathBuf {
+        entry_path(&self.root.join(AC), &k.to_hex())
+    }
+
+    fn temp_path(&self) -> PathBuf {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        self.root
+            .join(TMP)
+            .join(format!("{}-{n}-{nanos}.tmp", std::process::id()))
+    }
+
+    /// Writes `data` to `dest` through a fsynced temp file and a rename.
+    pub(crate) fn write_atomic(&self, dest: &Path, data: &[u8]) -> Result<(), StoreError> {
+        let tmp = self.temp_path();
+        let fail = |what: &str, p: &Path, e: io::Error| {
+            StoreError::new(format!("cannot {what} `{}`: {e}", p.display()))
+        };
+        let result = (|| {
+            let mut f = File::create(&tmp).map_err(|e| fail("create", &tmp, e))?;
+            f.write_all(data).map_err(|e| fail("write", &tmp, e))?;
+            f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
+            drop(f);
+            if let Err(e) = fs::rename(&tmp, dest) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    return Err(fail("rename into", dest, e));
+                }
+                if let Some(parent) = dest.parent() {
+                    fs::create_dir_all(parent).map_err(|e| fail("create", parent, e))?;
+                }
+                fs::rename(&tmp, dest).map_err(|e| fail("rename into", dest, e))?;
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    /// Reads a file and refreshes its mtime for LRU when it is old.
+    fn read_touch(&self, path: &Path) -> Option<Vec<u8>> {
+        let data = fs::read(path).ok()?;
+        touch_if_old(path);
+        Some(data)
+    }
+
+    /// Removes a corrupt entry (another process may have removed it first).
+    fn discard(&self, path: &Path) {
+        tracing::warn!(path = %path.display(), "corrupt cache entry removed");
+        let _ = fs::remove_file(path);
+    }
+
+    fn state_path(&self, name: &str) -> PathBuf {
+        // Names are chosen by callers; keep them to one safe path component.
+        let safe: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.root.join(STATE).join(safe)
+    }
+}
+
+pub(crate) fn entry_path(area: &Path, hex: &str) -> PathBuf {
+    area.join(&hex[..2]).join(hex)
+}
+
+fn touch_if_old(path: &Path) {
+    let Ok(f) = File::open(path) else { return };
+    let Ok(meta) = f.metadata() else { return };
+    let old = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .is_some_and(|age| age > TOUCH_AFTER);
+    if old {
+        let _ = f.set_modified(SystemTime::now());
+    }
+}
+
+/// Checksum trailer of an action-cache entry: binds the body to its key.
+pub(crate) fn ac_trailer(key: &Digest<ActionKey>, body: &[u8]) -> [u8; 32] {
+    let mut h = KeyHasher::new("wayfinder-ac-entry");
+    h.add(key).add(&body.len());
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(h.finish::<Blob>().as_bytes());
+    hasher.update(body);
+    *hasher.finalize().as_bytes()
+}
+
+/// Splits and checks an action-cache entry.
+pub(crate) fn decode_ac(key: &Digest<ActionKey>, data: &[u8]) -> Option<ActionResult> {
+    if data.len() < 32 {
+        return None;
+    }
+    let (body, trailer) = data.split_at(data.len() - 32);
+    if ac_trailer(key, body) != trailer {
+        return None;
+    }
+    ActionResult::decode(body)
+}
+
+fn state_trailer(body: &[u8]) -> [u8; 32] {
+    *blake3::hash(body).as_bytes()
+}
+
+impl Store for LocalCache {
+    fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
+        let d = Digest::of(data);
+        let path = self.blob_path(&d);
+        if !path.exists() {
+            self.write_atomic(&path, data)?;
+        }
+        Ok(d)
+    }
+
+    fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>> {
+        let path = self.blob_path(digest);
+        let data = self.read_touch(&path)?;
+        if Digest::of(&data) != *digest {
+            self.discard(&path);
+            return None;
+        }
+        Some(data)
+    }
+
+    fn has_blob(&self, digest: &Digest<Blob>) -> bool {
+        self.blob_path(digest).is_file()
+    }
+
+    fn get_action(&self, key: &Digest<ActionKey>) -> Option<ActionResult> {
+        let path = self.action_path(key);
+        let data = self.read_touch(&path)?;
+        let r = decode_ac(key, &data);
+        if r.is_none() {
+            self.discard(&path);
+        }
+        r
+    }
+
+    fn put_action(&self, key: &Digest<ActionKey>, result: &ActionResult) -> Result<(), StoreError> {
+        let mut body = result.encode();
+        let trailer = ac_trailer(key, &body);
+        body.extend_from_slice(&trailer);
+        self.write_atomic(&self.action_path(key), &body)
+    }
+
+    fn load_state(&self, name: &str) -> Option<Vec<u8>> {
+        let mut data = fs::read(self.state_path(name)).ok()?;
+        if data.len() < 32 {
+            return None;
+        }
+        let body_len = data.len() - 32;
+        if state_trailer(&data[..body_len]) != data[body_len..] {
+            return None;
+        }
+        data.truncate(body_len);
+        Some(data)
+    }
+
+    fn save_state(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        let mut body = Vec::with_capacity(data.len() + 32);
+        body.extend_from_slice(data);
+        body.extend_from_slice(&state_trailer(data));
+        self.write_atomic(&self.state_path(name), &body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache() -> (tempfile::TempDir, LocalCache) {
+        let dir = tempfile::tempdir().unwrap();
+        let c = LocalCache::open(&dir.path().join("c")).unwrap();
+        (dir, c)
+    }
+
+    #[test]
+    fn blobs_round_trip_and_corruption_is_a_miss() {
+        let (_d, c) = cache();
+        let d = c.put_blob(b"hello").unwrap();
+        assert!(c.has_blob(&d));
+        assert_eq!(c.get_blob(&d).unwrap(), b"hello");
+        fs::write(c.blob_path(&d), b"hellO").unwrap();
+        assert_eq!(c.get_blob(&d), None);
+        assert!(!c.has_blob(&d), "corrupt entry is removed");
+        c.put_blob(b"hello").unwrap();
+        assert_eq!(c.get_blob(&d).unwrap(), b"hello");
+    }
+
+    #[test]
+    fn action_entries_are_bound_to_their_key() {
+        let (_d, c) = cache();
+        let k1: Digest<ActionKey> = KeyHasher::new("t").add("1").finish();
+        let k2: Digest<ActionKey> = KeyHasher::new("t").add("2").finish();
+        let mut r = ActionResult::default();
+        r.outputs.insert("manifest".into(), Digest::of(b"x"));
+        c.put_action(&k1, &r).unwrap();
+        assert_eq!(c.get_action(&k1), Some(r.clone()));
+        // An entry copied under another key does not verify.
+        fs::create_dir_all(c.action_path(&k2).parent().unwrap()).unwrap();
+        fs::copy(c.action_path(&k1), c.action_path(&k2)).unwrap();
+        assert_eq!(c.get_action(&k2), None);
+        // A truncated entry is a miss.
+        let data = fs::read(c.action_path(&k1)).unwrap();
+        fs::write(c.action_path(&k1), &data[..data.len() - 3]).unwrap();
+        assert_eq!(c.get_action(&k1), None);
+    }
+
+    #[test]
+    fn state_round_trip() {
+        let (_d, c) = cache();
+        assert_eq!(c.load_state("ws/a b"), None);
+        c.save_state("ws/a b", b"data").unwrap();
+        assert_eq!(c.load_state("ws/a b").unwrap(), b"data");
+        let p = c.state_path("ws/a b");
+        fs::write(&p, b"garbage that is long enough to have a trailer!!").unwrap();
+        assert_eq!(c.load_state("ws/a b"), None);
+    }
+
+    #[test]
+    fn unwritable_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "x").unwrap();
+        // A path under a regular file can never be created.
+        let err = LocalCache::open(&file.join("cache")).err().unwrap();
+        assert!(err.to_string().contains("not writable"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_writers_agree() {
+        let (_d, c) = cache();
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for i in 0..50 {
+                        c.put_blob(format!("blob {i}").as_bytes()).unwrap();
+                    }
+                });
+            }
+        });
+        for i in 0..50 {
+            let d = Digest::of(format!("blob {i}").as_bytes());
+            assert!(c.get_blob(&d).is_some());
+        }
+        assert_eq!(fs::read_dir(c.root().join(TMP)).unwrap().count(), 0);
+    }
+}

