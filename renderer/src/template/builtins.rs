@@ -46,10 +46,22 @@ pub(super) fn check_arity(
 }
 
 /// Calls a builtin (not `and`/`or`/`include`/`tpl`); the error is the function's message.
-pub(super) fn call(b: Builtin, a: &[Value]) -> Result<Value, String> {
+/// `iface[i]`: argument `i` is a nil `interface{}` rather than Go's invalid zero value;
+/// `first_arg` is the text of the first argument (for `call`'s message).
+pub(super) fn call(
+    b: Builtin,
+    a: &[Value],
+    iface: &[bool],
+    first_arg: &str,
+) -> Result<Value, String> {
     Ok(match b {
         Builtin::Not => Value::Bool(!a[0].truthy()),
-        Builtin::Len => Value::Int(length(&a[0])?),
+        Builtin::Len => {
+            if matches!(a[0], Value::Nil) && !iface.first().copied().unwrap_or(true) {
+                return Err("reflect: call of reflect.Value.Type on zero Value".into());
+            }
+            Value::Int(length(&a[0])?)
+        }
         Builtin::Index => index(&a[0], &a[1..])?,
         Builtin::Slice => slice(&a[0], &a[1..])?,
         Builtin::Eq => Value::Bool(eq(&a[0], &a[1..])?),
@@ -70,7 +82,7 @@ pub(super) fn call(b: Builtin, a: &[Value]) -> Result<Value, String> {
         Builtin::Call => {
             return Err(match &a[0] {
                 Value::Nil => "call of nil".to_string(),
-                v => format!("non-function of type {}", v.type_name()),
+                v => format!("non-function {first_arg} of type {}", v.type_name()),
             })
         }
         Builtin::And | Builtin::Or | Builtin::Include | Builtin::Tpl => Value::Nil,
@@ -213,7 +225,14 @@ fn kind(v: &Value) -> Kind {
     }
 }
 
-const BAD_COMPARISON: &str = "incompatible types for comparison";
+/// `incompatible types for comparison: int and float64` (Go 1.23+ names the types).
+fn bad_comparison(a: &Value, b: &Value) -> String {
+    format!(
+        "incompatible types for comparison: {} and {}",
+        a.type_name(),
+        b.type_name()
+    )
+}
 const BAD_COMPARISON_TYPE: &str = "invalid type for comparison";
 
 /// Go's `eq`: true if `a` equals any of `bs`.
@@ -226,7 +245,7 @@ pub(super) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
         let k2 = kind(b);
         let truth = if k1 != k2 {
             if k1 != Kind::Invalid && k2 != Kind::Invalid {
-                return Err(BAD_COMPARISON.into());
+                return Err(bad_comparison(a, b));
             }
             false
         } else {
@@ -240,7 +259,7 @@ pub(super) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                     if a.type_name() != b.type_name() {
                         return Err(format!(
                             "non-comparable types {}: {}, {}: {}",
-                            fmt::sprint_v(a),
+                            fmt::sprintf("%s", std::slice::from_ref(a)),
                             a.type_name(),
                             b.type_name(),
                             fmt::sprint_v(b)
@@ -248,7 +267,7 @@ pub(super) fn eq(a: &Value, bs: &[Value]) -> Result<bool, String> {
                     }
                     return Err(format!(
                         "non-comparable type {}: {}",
-                        fmt::sprint_v(b),
+                        fmt::sprintf("%s", std::slice::from_ref(b)),
                         b.type_name()
                     ));
                 }
@@ -268,7 +287,7 @@ pub(super) fn lt(a: &Value, b: &Value) -> Result<bool, String> {
         return Err(BAD_COMPARISON_TYPE.into());
     }
     if k1 != k2 {
-        return Err(BAD_COMPARISON.into());
+        return Err(bad_comparison(a, b));
     }
     Ok(match (a, b) {
         (Value::Int(x), Value::Int(y)) => x < y,

@@ -81,11 +81,29 @@ pub(super) struct State<'a> {
     depth: usize,
     included: HashMap<Box<str>, usize>,
     overlays: Vec<Arc<Overlay>>,
+    /// The stack address when the execution started, and how many bytes below it nested
+    /// templates may use (deep `include` recursion would overflow the native stack).
+    stack_top: usize,
+    stack_budget: usize,
+}
+
+/// An address on the current stack (a local's), to measure how deep the evaluator is.
+#[inline(never)]
+fn stack_addr() -> usize {
+    let x = 0u8;
+    std::hint::black_box(&x) as *const u8 as usize
 }
 
 impl<'a> State<'a> {
-    pub(super) fn new(set: &'a TemplateSet, ctx: &'a FuncCtx, strict: bool) -> State<'a> {
+    pub(super) fn new(
+        set: &'a TemplateSet,
+        ctx: &'a FuncCtx,
+        strict: bool,
+        stack_budget: usize,
+    ) -> State<'a> {
         State {
+            stack_top: stack_addr(),
+            stack_budget,
             set,
             ctx,
             strict,
@@ -108,7 +126,8 @@ impl<'a> State<'a> {
         };
         self.vars.push((0, dot.clone()));
         self.depth += 1;
-        let r = if self.depth > MAX_DEPTH {
+        let used = self.stack_top.saturating_sub(stack_addr());
+        let r = if self.depth > MAX_DEPTH || used > self.stack_budget {
             Err(self.errorf_plain(
                 tree,
                 &format!("exceeded maximum template depth ({MAX_DEPTH})"),
@@ -136,7 +155,7 @@ impl<'a> State<'a> {
     fn errorf_plain(&self, tree: &Tree, msg: &str) -> Box<TemplateError> {
         let m = format!("template: {}: {}", tree.name, msg);
         Box::new(TemplateError {
-            chain: vec![m.clone(), m.clone()],
+            chain: vec![m.clone()],
             message: m,
             exec: true,
         })
@@ -146,7 +165,7 @@ impl<'a> State<'a> {
     pub(super) fn errorf(&self, tree: &Tree, at: At<'_>, msg: &str) -> Box<TemplateError> {
         let m = self.located(tree, at, msg);
         Box::new(TemplateError {
-            chain: vec![m.clone(), m.clone()],
+            chain: vec![m.clone()],
             message: m,
             exec: true,
         })
@@ -175,7 +194,8 @@ impl<'a> State<'a> {
         inner_chain: Vec<String>,
     ) -> Box<TemplateError> {
         let m = self.located(tree, at, &format!("error calling {name}: {inner_msg}"));
-        let mut chain = vec![m.clone(), m.clone()];
+        let mut chain = Vec::with_capacity(inner_chain.len() + 1);
+        chain.push(m.clone());
         chain.extend(inner_chain);
         Box::new(TemplateError {
             chain,
@@ -466,7 +486,7 @@ impl<'a> State<'a> {
                 iface: false,
             };
             if pipe.is_assign {
-                self.set_var(tree, At::Pipe(pipe), d.id, &d.name, dv)?;
+                self.set_var(tree, last_at(pipe), d.id, &d.name, dv)?;
             } else {
                 self.vars.push((d.id, dv));
             }
@@ -496,13 +516,21 @@ impl<'a> State<'a> {
         let first = &cmd.args[0];
         match first {
             Arg::Field { idents, .. } => {
-                let d =
-                    self.eval_field_chain(tree, dot, dot.clone(), first, idents, &cmd.args, fin)?;
+                let d = self.eval_field_chain(
+                    tree,
+                    dot,
+                    dot.clone(),
+                    At::Arg(first),
+                    idents,
+                    &cmd.args,
+                    fin,
+                )?;
                 return Ok(d.v);
             }
             Arg::Chain { node, idents, .. } => {
                 let recv = self.eval_chain_base(tree, dot, first, node)?;
-                let d = self.eval_field_chain(tree, dot, recv, first, idents, &cmd.args, fin)?;
+                let at = chain_at(node);
+                let d = self.eval_field_chain(tree, dot, recv, at, idents, &cmd.args, fin)?;
                 return Ok(d.v);
             }
             Arg::Ident { name, func, .. } => {
@@ -527,7 +555,8 @@ impl<'a> State<'a> {
                     self.not_a_function(tree, &cmd.args, fin.is_some())?;
                     return Ok(v.v);
                 }
-                let d = self.eval_field_chain(tree, dot, v, first, idents, &cmd.args, fin)?;
+                let d =
+                    self.eval_field_chain(tree, dot, v, At::Arg(first), idents, &cmd.args, fin)?;
                 return Ok(d.v);
             }
             _ => {}
@@ -587,7 +616,7 @@ impl<'a> State<'a> {
                 tree,
                 dot,
                 dot.clone(),
-                arg,
+                At::Arg(arg),
                 idents,
                 std::slice::from_ref(arg),
                 None,
@@ -597,7 +626,7 @@ impl<'a> State<'a> {
                 if idents.is_empty() {
                     v
                 } else {
-                    self.eval_field_chain(tree, dot, v, arg, idents, &[], None)?
+                    self.eval_field_chain(tree, dot, v, At::Arg(arg), idents, &[], None)?
                 }
             }
             Arg::Pipe(p) => plain(self.eval_pipeline(tree, dot, p)?),
@@ -610,7 +639,7 @@ impl<'a> State<'a> {
             }
             Arg::Chain { node, idents, .. } => {
                 let recv = self.eval_chain_base(tree, dot, arg, node)?;
-                self.eval_field_chain(tree, dot, recv, arg, idents, &[], None)?
+                self.eval_field_chain(tree, dot, recv, chain_at(node), idents, &[], None)?
             }
         })
     }
@@ -622,16 +651,16 @@ impl<'a> State<'a> {
         tree: &Tree,
         dot: &Dot,
         mut recv: Dot,
-        node: &Arg,
+        at: At<'_>,
         idents: &[Box<str>],
         args: &[Arg],
         fin: Option<Value>,
     ) -> R<Dot> {
         let n = idents.len();
         for id in &idents[..n - 1] {
-            recv = self.eval_field(tree, dot, id, node, &[], None, recv)?;
+            recv = self.eval_field(tree, dot, id, at, &[], None, recv)?;
         }
-        self.eval_field(tree, dot, &idents[n - 1], node, args, fin, recv)
+        self.eval_field(tree, dot, &idents[n - 1], at, args, fin, recv)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -640,12 +669,11 @@ impl<'a> State<'a> {
         tree: &Tree,
         dot: &Dot,
         name: &str,
-        node: &Arg,
+        at: At<'_>,
         args: &[Arg],
         fin: Option<Value>,
         recv: Dot,
     ) -> R<Dot> {
-        let at = At::Arg(node);
         let has_args = args.len() > 1 || fin.is_some();
         match &recv.v {
             Value::Nil => {
@@ -789,13 +817,27 @@ impl<'a> State<'a> {
                 builtins::check_arity(b, name, rest.len(), fin.is_some())
                     .map_err(|m| self.errorf(tree, At::Arg(ident), &m))?;
                 let mut vals = Vec::with_capacity(rest.len() + 1);
+                let mut iface = Vec::with_capacity(rest.len() + 1);
                 for a in rest {
-                    vals.push(self.eval_typed_arg(tree, dot, b, vals.len(), a)?);
+                    let (v, i) = self.eval_typed_arg(tree, dot, b, vals.len(), a)?;
+                    vals.push(v);
+                    iface.push(i);
                 }
                 if let Some(f) = fin {
                     vals.push(f);
+                    iface.push(false);
                 }
-                self.call_builtin(tree, call_at, b, name, vals)
+                match b {
+                    Builtin::Include => self.include(tree, call_at, vals),
+                    Builtin::Tpl => self.tpl(tree, call_at, vals),
+                    _ => {
+                        let first = rest.first().map(|a| a.to_string()).unwrap_or_default();
+                        builtins::call(b, &vals, &iface, &first).map_err(|m| {
+                            let m2 = m.clone();
+                            self.wrap_err(tree, call_at, name, &m, vec![m2])
+                        })
+                    }
+                }
             }
             FuncRef::Plain(f) => {
                 let mut vals = Vec::with_capacity(rest.len() + 1);
@@ -818,13 +860,14 @@ impl<'a> State<'a> {
         b: Builtin,
         i: usize,
         a: &Arg,
-    ) -> R<Value> {
+    ) -> R<(Value, bool)> {
         let wants_string = i == 0 && matches!(b, Builtin::Printf | Builtin::Include | Builtin::Tpl);
         if !wants_string {
-            return Ok(self.eval_arg(tree, dot, a)?.v);
+            let d = self.eval_arg(tree, dot, a)?;
+            return Ok((d.v, d.iface));
         }
         match a {
-            Arg::String { value, .. } => Ok(Value::str(value)),
+            Arg::String { value, .. } => Ok((Value::str(value), false)),
             Arg::Bool(..) | Arg::Number { .. } => {
                 Err(self.errorf(tree, At::Arg(a), &format!("expected string; found {a}")))
             }
@@ -832,7 +875,7 @@ impl<'a> State<'a> {
             _ => {
                 let d = self.eval_arg(tree, dot, a)?;
                 match &d.v {
-                    Value::String(_) => Ok(d.v),
+                    Value::String(_) => Ok((d.v, false)),
                     Value::Nil if !d.iface => {
                         Err(self.errorf(tree, At::Arg(a), "invalid value; expected string"))
                     }
@@ -853,36 +896,23 @@ impl<'a> State<'a> {
         }
     }
 
-    fn call_builtin(
-        &mut self,
-        tree: &Tree,
-        at: At<'_>,
-        b: Builtin,
-        name: &str,
-        vals: Vec<Value>,
-    ) -> R<Value> {
-        match b {
-            Builtin::Include => self.include(tree, at, vals),
-            Builtin::Tpl => self.tpl(tree, at, vals),
-            _ => builtins::call(b, &vals).map_err(|m| {
-                let m2 = m.clone();
-                self.wrap_err(tree, at, name, &m, vec![m2])
-            }),
-        }
-    }
-
     fn include(&mut self, tree: &Tree, at: At<'_>, vals: Vec<Value>) -> R<Value> {
         let mut it = vals.into_iter();
         let name = it.next().unwrap_or(Value::Nil);
         let data = it.next().unwrap_or(Value::Nil);
         let name = name.as_str().unwrap_or("").to_string();
-        let count = self.included.entry(name.as_str().into()).or_insert(0);
-        if *count > INCLUDE_MAX {
+        let count = self.included.get(name.as_str()).copied().unwrap_or(0);
+        if count > INCLUDE_MAX {
             let inner = "unable to execute template".to_string();
             let msg = format!("rendering template has a nested reference name: {name}: {inner}");
             return Err(self.wrap_err(tree, at, "include", &msg.clone(), vec![msg, inner]));
         }
-        *count += 1;
+        match self.included.get_mut(name.as_str()) {
+            Some(c) => *c += 1,
+            None => {
+                self.included.insert(name.as_str().into(), 1);
+            }
+        }
         let r = match self.find_template(&name) {
             Some(t) => {
                 let mut buf = String::new();
@@ -933,6 +963,14 @@ impl<'a> State<'a> {
                 Err(self.wrap_err(tree, at, "tpl", &msg, chain))
             }
         }
+    }
+}
+
+/// The node Go's state points at after evaluating the base of `(base).field`.
+fn chain_at(node: &Arg) -> At<'_> {
+    match node {
+        Arg::Pipe(p) => last_at(p),
+        n => At::Arg(n),
     }
 }
 

@@ -36,14 +36,17 @@ pub struct ExecOptions {
     pub strict: bool,
 }
 
+/// How much native stack nested templates may use by default (safe on any thread).
+pub const DEFAULT_STACK_BUDGET: usize = 1 << 20;
+
 /// A template error in Go's format: `template: NAME:LINE:COL: executing "NAME" at <.X>: …`.
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{message}")]
 pub struct TemplateError {
     pub message: String,
-    /// Go's error chain as `errors.Unwrap` walks it, starting with `message` itself (an
-    /// execution error repeats it once: `ExecError` wraps the formatted error). Helm v4's
-    /// `reformatExecErrorMsg` inspects every link.
+    /// Go's error chain as `errors.Unwrap` walks it, starting with `message` itself. Links
+    /// with the same text are listed once (Go's `ExecError` and the error it wraps print the
+    /// same). Helm v4's `reformatExecErrorMsg` inspects every link.
     pub chain: Vec<String>,
     /// True for a `template.ExecError` (execution), false for parse and lookup errors.
     pub exec: bool,
@@ -78,6 +81,7 @@ pub struct TemplateSet {
     /// Unknown functions fail when called instead of when parsing (corpus tests only).
     lenient: bool,
     tpl_cache: Mutex<HashMap<Box<str>, TplParse>>,
+    stack_budget: usize,
 }
 
 impl TemplateSet {
@@ -92,6 +96,14 @@ impl TemplateSet {
             lenient: true,
             ..TemplateSet::default()
         }
+    }
+
+    /// Sets how many bytes of native stack nested templates may use before execution fails
+    /// with `exceeded maximum template depth` (default [`DEFAULT_STACK_BUDGET`]). Executing on
+    /// a thread with a large stack (say 512 MiB) and a budget a little below it reaches Helm's
+    /// own `include` recursion limit (1000 levels) and its message.
+    pub fn set_stack_budget(&mut self, bytes: usize) {
+        self.stack_budget = bytes;
     }
 
     /// Parses `source` as the template `name`.
@@ -132,7 +144,12 @@ impl TemplateSet {
         };
         let tree = tree.clone();
         let mut out = String::new();
-        let mut st = eval::State::new(self, ctx, opts.strict);
+        let budget = if self.stack_budget == 0 {
+            DEFAULT_STACK_BUDGET
+        } else {
+            self.stack_budget
+        };
+        let mut st = eval::State::new(self, ctx, opts.strict, budget);
         st.exec_tree(&tree, dot, &mut out).map_err(|e| *e)?;
         Ok(out)
     }

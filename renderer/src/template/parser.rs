@@ -540,10 +540,15 @@ impl<'a> Parser<'a> {
         let span = t.span;
         Ok(Some(match t.tok {
             Tok::Identifier(name) => {
-                let func = if let Some(b) = Builtin::lookup(&name) {
+                // Helm's function map (Sprig + Helm) shadows Go's builtins, except that the
+                // engine's own `include` and `tpl` come first.
+                let builtin = Builtin::lookup(&name);
+                let func = if let Some(b @ (Builtin::Include | Builtin::Tpl)) = builtin {
                     FuncRef::Builtin(b)
                 } else if let Some(f) = crate::funcs::lookup(&name) {
                     FuncRef::Plain(f)
+                } else if let Some(b) = builtin {
+                    FuncRef::Builtin(b)
                 } else if self.lenient {
                     FuncRef::Unknown
                 } else {
