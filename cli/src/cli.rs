@@ -17,8 +17,8 @@ pub(crate) struct Cli {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct Global {
     /// Run as if started in DIR
-    #[arg(short = 'C', value_name = "DIR", global = true)]
-    pub(crate) dir: Option<PathBuf>,
+    #[arg(short = 'C', id = "directory", value_name = "DIR", global = true)]
+    pub(crate) directory: Option<PathBuf>,
     /// Parallel jobs (default: one per core)
     #[arg(short = 'j', long, value_name = "N", global = true)]
     pub(crate) jobs: Option<usize>,

@@ -36,7 +36,7 @@ pub(crate) fn setup_output(args: &Cli) {
     }));
     let default = match args.global.verbose {
         0 => "warn",
-        1 => "info,wayfinder_engine=debug,wayfinder_rules=debug,wayfinder_cache=debug",
+        1 => "info,wayfinder=debug,wayfinder_engine=debug,wayfinder_rules=debug,wayfinder_cache=debug",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -61,7 +61,7 @@ fn print_json(v: &serde_json::Value) {
 
 /// Runs the command; returns the exit code.
 pub(crate) fn run(args: &Cli) -> u8 {
-    if let Some(dir) = &args.global.dir {
+    if let Some(dir) = &args.global.directory {
         if let Err(e) = std::env::set_current_dir(dir) {
             eprintln!("error: cannot change to directory `{}`: {e}", dir.display());
             return BAD_INPUT;
@@ -140,16 +140,16 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
     for w in &report_.warnings {
         eprintln!("warning: {w}");
     }
-    let summary = report_.summary_json();
-    if let Some(file) = &args.global.summary {
-        let text = serde_json::to_string_pretty(&summary).unwrap_or_default() + "\n";
+    let summary =
+        (args.global.json || args.global.summary.is_some()).then(|| report_.summary_text());
+    if let (Some(file), Some(text)) = (&args.global.summary, &summary) {
         if let Err(e) = std::fs::write(file, text) {
             eprintln!("error: cannot write summary `{}`: {e}", file.display());
             return FAILED;
         }
     }
-    if args.global.json {
-        print_json(&summary);
+    if let (true, Some(text)) = (args.global.json, &summary) {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
     }
     let count = |s: Status| report_.outcomes.iter().filter(|o| o.status == s).count();
     let (built, cached, failed, skipped) = (

@@ -257,7 +257,9 @@ pub fn render_chart(
         let dot = Value::Map(u.scope.clone());
         let out = set
             .execute(&u.name, dot, &ctx, &exec_opts)
-            .map_err(|e| RenderError::new(format_exec_error(&u.name, &e.message)))?;
+            .map_err(|e| {
+                RenderError::new(reformat_exec_error(&u.name, &e.message, &e.chain, e.exec))
+            })?;
         let out = if out.contains("<no value>") {
             out.replace("<no value>", "")
         } else {
@@ -764,6 +766,9 @@ impl Object for VersionSet {
     fn go_string(&self) -> String {
         format!("[{}]", self.0.join(" "))
     }
+    fn as_value(&self) -> Option<Value> {
+        Some(Value::list(self.0.iter().map(|s| Value::str(s)).collect()))
+    }
     fn to_data(&self) -> Data {
         Data::List(self.0.iter().map(|s| Data::String(s.clone())).collect())
     }
@@ -942,6 +947,9 @@ impl Object for Files {
     }
     fn truthy(&self) -> bool {
         !self.files.is_empty()
+    }
+    fn as_value(&self) -> Option<Value> {
+        Some(self.as_map_value())
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -200,6 +200,116 @@ pub fn format_float(f: f64, verb: char, prec: i32) -> String {
     out
 }
 
+/// `strconv.FormatFloat(f, 'x', prec, 64)`: `-0x1.8p+01`.
+fn format_float_hex(f: f64, prec: i32, upper: bool) -> String {
+    if let Some(s) = special(f) {
+        return s.to_string();
+    }
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let exp_bits = ((bits >> 52) & 0x7ff) as i32;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    let mut exp;
+    if exp_bits == 0 {
+        if mant == 0 {
+            exp = 0;
+        } else {
+            // Subnormal: normalize.
+            exp = -1022;
+            while mant & (1u64 << 52) == 0 {
+                mant <<= 1;
+                exp -= 1;
+            }
+            mant &= (1u64 << 52) - 1;
+        }
+    } else {
+        exp = exp_bits - 1023;
+    }
+    let lead = if exp_bits == 0 && mant == 0 {
+        0u64
+    } else {
+        1u64
+    };
+    // 52 fraction bits = 13 hex digits.
+    let mut full = (lead << 52) | mant;
+    let mut ndigits = 13i32;
+    if (0..13).contains(&prec) {
+        let shift = (13 - prec) * 4;
+        let half = 1u64 << (shift - 1);
+        let rem = full & ((1u64 << shift) - 1);
+        full >>= shift;
+        if rem > half || (rem == half && full & 1 == 1) {
+            full += 1;
+        }
+        if full >> (prec * 4) >= 2 {
+            full >>= 1;
+            exp += 1;
+        }
+        ndigits = prec;
+    }
+    let lead_digit = full >> (ndigits * 4);
+    let frac = full & ((1u64 << (ndigits * 4)) - 1);
+    let mut digits = if ndigits > 0 {
+        format!("{:0width$x}", frac, width = ndigits as usize)
+    } else {
+        String::new()
+    };
+    if prec < 0 {
+        while digits.ends_with('0') {
+            digits.pop();
+        }
+    } else {
+        while (digits.len() as i32) < prec {
+            digits.push('0');
+        }
+    }
+    let mut s = String::new();
+    if neg {
+        s.push('-');
+    }
+    s.push_str("0x");
+    s.push_str(&lead_digit.to_string());
+    if !digits.is_empty() {
+        s.push('.');
+        s.push_str(&digits);
+    }
+    s.push('p');
+    s.push(if exp < 0 { '-' } else { '+' });
+    let a = exp.abs();
+    if a < 10 {
+        s.push('0');
+    }
+    s.push_str(&a.to_string());
+    if upper {
+        s = s.to_uppercase();
+    }
+    s
+}
+
+/// `strconv.FormatFloat(f, 'b', -1, 64)`: `6755399441055744p-52`.
+fn format_float_bin(f: f64) -> String {
+    if let Some(s) = special(f) {
+        return s.to_string();
+    }
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let exp_bits = ((bits >> 52) & 0x7ff) as i64;
+    let mut mant = bits & ((1u64 << 52) - 1);
+    let exp = if exp_bits == 0 {
+        -1074
+    } else {
+        mant |= 1u64 << 52;
+        exp_bits - 1075
+    };
+    format!(
+        "{}{}p{}{}",
+        if neg { "-" } else { "" },
+        mant,
+        if exp < 0 { "-" } else { "+" },
+        exp.abs()
+    )
+}
+
 /// `fmt.Sprint(v)` for one value (`%v`): what `{{ .x }}`, `toString`, `print` produce.
 pub fn sprint_v(v: &Value) -> String {
     let mut s = String::new();
@@ -694,17 +804,18 @@ impl<'o> Printer<'o> {
             'g' | 'G' => (verb, -1),
             'e' | 'E' | 'f' => (verb, 6),
             'F' => ('f', 6),
-            'x' | 'X' | 'b' => {
-                // Rare hexadecimal/binary float forms: print like %g.
-                (if verb == 'X' { 'G' } else { 'g' }, -1)
-            }
+            'x' | 'X' | 'b' => (verb, -1),
             _ => return self.bad_verb(verb, v),
         };
         let prec = match self.f.prec {
             Some(p) => p as i32,
             None => default_prec,
         };
-        let mut num = format_float(x, verb2, prec);
+        let mut num = match verb2 {
+            'x' | 'X' => format_float_hex(x, prec, verb2 == 'X'),
+            'b' => format_float_bin(x),
+            _ => format_float(x, verb2, prec),
+        };
         if self.f.sharp && !num.contains(['.', 'I', 'N']) {
             // `#` forces a decimal point.
             match num.find(['e', 'E']) {

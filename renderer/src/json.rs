@@ -13,6 +13,10 @@ use std::fmt::Write;
 
 use crate::value::Data;
 
+/// Nesting limits of this recursive implementation (Go's decoder allows 10000 levels).
+const MAX_PARSE_DEPTH: usize = 1000;
+const MAX_ENCODE_DEPTH: usize = 1000;
+
 /// `json.Marshal`: sorted keys, HTML-escaped `<`, `>`, `&`, Go's float format.
 /// Non-finite floats (which `json.Marshal` refuses) are written as `null`; use `try_to_json`
 /// to see the error instead.
@@ -50,7 +54,7 @@ impl Encoder<'_> {
     }
 
     fn value(&mut self, d: &Data, depth: usize) -> Result<(), String> {
-        if depth > 10_000 {
+        if depth > MAX_ENCODE_DEPTH {
             return Err("json: unsupported value: exceeded max depth".into());
         }
         match d {
@@ -296,7 +300,8 @@ impl JsonParser<'_> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Data, String> {
-        if depth > 10_000 {
+        // Go allows 10000 levels; a recursive parser on a 2 MiB stack stops earlier.
+        if depth > MAX_PARSE_DEPTH {
             return Err("exceeded max depth".into());
         }
         self.skip_ws();

@@ -6,7 +6,7 @@
 //!    the last build as memo, writes `out/clusters/<cluster>/…` (only files whose content
 //!    changed), removes outputs of removed clusters and components, and saves the records.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -82,6 +82,53 @@ impl BuildReport {
         self.outcomes.iter().any(|o| o.status == Status::Failed)
     }
 
+    /// The summary as JSON text, one action per line (written directly: this is on the
+    /// no-op path, where a `serde_json::Value` tree costs more than the build).
+    pub fn summary_text(&self) -> String {
+        fn q(s: &str) -> String {
+            serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+        }
+        let mut out = String::with_capacity(self.outcomes.len() * 256);
+        out.push_str("{\"actions\": [");
+        for (i, o) in self.outcomes.iter().enumerate() {
+            out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+            out.push_str("{\"target\": ");
+            out.push_str(&q(&o.target));
+            out.push_str(", \"kind\": ");
+            out.push_str(&q(&o.kind));
+            out.push_str(", \"key\": ");
+            match o.key {
+                Some(k) => {
+                    out.push('"');
+                    out.push_str(&k.to_hex());
+                    out.push('"');
+                }
+                None => out.push_str("null"),
+            }
+            out.push_str(", \"status\": \"");
+            out.push_str(o.status.as_str());
+            out.push_str("\", \"duration_ms\": ");
+            out.push_str(&o.duration_ms.to_string());
+            out.push_str(", \"inputs\": {");
+            for (j, (n, d)) in o.inputs.iter().enumerate() {
+                if j > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&q(n));
+                out.push_str(": \"");
+                out.push_str(&d.to_hex());
+                out.push('"');
+            }
+            out.push_str("}}");
+        }
+        out.push_str(if self.outcomes.is_empty() {
+            "]}\n"
+        } else {
+            "\n]}\n"
+        });
+        out
+    }
+
     /// The summary: `{"actions": [{"target", "kind", "key", "status", "duration_ms", "inputs"}]}`.
     pub fn summary_json(&self) -> serde_json::Value {
         let actions: Vec<serde_json::Value> = self
@@ -115,10 +162,16 @@ impl Session {
         let raw_model = store.load_state(&format!("model-{id}"));
         let digests = FileDigests::load(raw_stat.as_deref());
         let models = ModelCache::load(raw_model.as_deref());
+        let t0 = Instant::now();
         let ws = {
             let loader = Loader::new(root.to_path_buf(), &digests, &models);
             load(&loader)?
         };
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            clusters = ws.clusters.len(),
+            "loaded the workspace"
+        );
         Ok(Session {
             ws,
             digests,
@@ -263,7 +316,13 @@ impl Session {
         store: &dyn Store,
         opts: &BuildOptions<'_>,
     ) -> Result<BuildReport, BuildError> {
+        let t0 = Instant::now();
         let plan = self.plan();
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            actions = plan.actions.len(),
+            "planned"
+        );
         plan.graph
             .check_acyclic()
             .map_err(|e| BuildError::Cycle(e.to_string()))?;
@@ -281,9 +340,14 @@ impl Session {
             memo: Some(&record),
             on_outcome: opts.on_outcome,
         };
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            "loaded the last build"
+        );
         let outcomes = execute(&plan, store, only.as_ref(), &exec)
             .map_err(|e| BuildError::Io(e.to_string()))?;
 
+        tracing::debug!(ms = t0.elapsed().as_millis() as u64, "executed");
         // Update the record (memo + explain history).
         let mut changed = false;
         for o in &outcomes {
@@ -316,6 +380,12 @@ impl Session {
         let (written, removed, out_changed) =
             self.materialize(store, &outcomes, &mut record, only.is_none())?;
         changed |= out_changed;
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            written,
+            removed,
+            "materialized"
+        );
 
         let mut warnings: Vec<String> = outcomes
             .iter()
@@ -332,6 +402,7 @@ impl Session {
                 .map_err(|e| BuildError::Io(e.message))?;
         }
         self.save(store)?;
+        tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {
             outcomes,
             warnings,
@@ -380,6 +451,14 @@ impl Session {
         let clusters_dir = self.out_dir().join("clusters");
         let root = &self.ws.root;
         let record_ref = &*record;
+        // Output files of the last build, by directory.
+        let mut by_dir: HashMap<&str, Vec<&String>> = HashMap::new();
+        for k in record_ref.outputs.keys() {
+            if let Some((dir, _)) = k.rsplit_once('/') {
+                by_dir.entry(dir).or_default().push(k);
+            }
+        }
+        let by_dir = &by_dir;
         let updates: Mutex<Vec<(String, Option<(FileStamp, Digest<Blob>)>)>> =
             Mutex::new(Vec::new());
         let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -416,11 +495,8 @@ impl Session {
                 }
                 // Remove files of removed components, only when the cluster changed.
                 let prefix = format!("{dir_rel}/");
-                let known_before: Vec<&String> = record_ref
-                    .outputs
-                    .keys()
-                    .filter(|k| k.starts_with(&prefix))
-                    .collect();
+                let known_before: Vec<&String> =
+                    by_dir.get(dir_rel.as_str()).cloned().unwrap_or_default();
                 let unchanged = known_before.len() == result.outputs.len()
                     && known_before
                         .iter()
@@ -538,6 +614,5 @@ fn sync_file(
         format!("cannot write `{rel}`: {e}")
     })?;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat `{rel}`: {e}"))?;
-    let _ = Instant::now();
     Ok((FileStamp::of(&meta), true))
 }

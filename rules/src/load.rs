@@ -211,6 +211,7 @@ pub(crate) struct Loader<'a> {
     pub models: &'a ModelCache,
     problems: Mutex<Vec<Problem>>,
     files: Mutex<BTreeMap<String, Digest<Blob>>>,
+    exists: Mutex<HashMap<String, bool>>,
 }
 
 fn rel_join(dir: &str, p: &str) -> String {
@@ -246,6 +247,7 @@ impl<'a> Loader<'a> {
             models,
             problems: Mutex::new(Vec::new()),
             files: Mutex::new(BTreeMap::new()),
+            exists: Mutex::new(HashMap::new()),
         }
     }
 
@@ -263,6 +265,10 @@ impl<'a> Loader<'a> {
 
     /// The digest of a workspace file, recorded as an input.
     pub(crate) fn digest(&self, rel: &str) -> Result<Digest<Blob>, String> {
+        // A file shared by many clusters (voyage values) is stat'ed once per run.
+        if let Some(d) = self.files.lock().ok().and_then(|f| f.get(rel).copied()) {
+            return Ok(d);
+        }
         let d = self
             .digests
             .digest(rel, &self.root.join(rel))
@@ -271,6 +277,24 @@ impl<'a> Loader<'a> {
             f.insert(rel.to_string(), d);
         }
         Ok(d)
+    }
+
+    /// Does a workspace file exist (answered once per run)?
+    fn exists(&self, rel: &str) -> bool {
+        if let Some(&e) = self
+            .exists
+            .lock()
+            .ok()
+            .and_then(|m| m.get(rel).copied())
+            .as_ref()
+        {
+            return e;
+        }
+        let e = self.root.join(rel).is_file();
+        if let Ok(mut m) = self.exists.lock() {
+            m.insert(rel.to_string(), e);
+        }
+        e
     }
 
     fn read_text(&self, rel: &str) -> Result<Arc<String>, String> {
@@ -447,18 +471,23 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
 
     // Voyages.
     let mut voyages: Vec<(VoyageDecl, String, Digest<Blob>)> = Vec::new();
+    let mut broken: HashSet<String> = HashSet::new();
     for v in list_dirs(&root.join("voyages")) {
         let file = format!("voyages/{v}/voyage.toml");
         if !root.join(&file).is_file() {
             continue;
         }
-        if let Some((decl, d)) = loader.decl(
+        match loader.decl(
             &file,
             model::parse_voyage,
             VoyageDecl::encode,
             VoyageDecl::decode,
         ) {
-            voyages.push((decl, file, d));
+            Some((decl, d)) => voyages.push((decl, file, d)),
+            // Already reported; pins of this voyage are not reported again.
+            None => {
+                broken.insert(v);
+            }
         }
     }
     let mut seen: HashMap<(String, String), String> = HashMap::new();
@@ -562,16 +591,7 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
     let clusters: Vec<Cluster> = decls
         .par_iter()
         .filter_map(|(d, group, dir, file)| {
-            resolve_cluster(
-                loader,
-                &charts,
-                &voyages,
-                &resolved_voyages,
-                d,
-                group,
-                dir,
-                file,
-            )
+            resolve_cluster(loader, &charts, &voyages, &broken, d, group, dir, file)
         })
         .collect();
 
@@ -614,7 +634,7 @@ fn resolve_cluster(
     loader: &Loader<'_>,
     charts: &Mutex<BTreeMap<String, Option<ChartInfo>>>,
     voyage_decls: &[(VoyageDecl, String, Digest<Blob>)],
-    voyages: &[Voyage],
+    broken: &HashSet<String>,
     d: &ClusterDecl,
     group: &str,
     dir: &str,
@@ -645,6 +665,7 @@ fn resolve_cluster(
                 voyage_file = vf.clone();
                 voyage_dir = vf.trim_end_matches("/voyage.toml").to_string();
             }
+            None if same_name.is_empty() && broken.contains(&vname) => return None,
             None if same_name.is_empty() => {
                 let names: Vec<&str> = voyage_decls
                     .iter()
@@ -692,7 +713,7 @@ fn resolve_cluster(
             }
         }
     }
-    let _ = (voyages, voyage_file);
+    let _ = voyage_file;
     // Merge cluster component declarations over the voyage's.
     let mut merged: BTreeMap<String, (ComponentDecl, Option<ComponentDecl>)> = BTreeMap::new();
     for c in base {
@@ -754,7 +775,7 @@ fn resolve_cluster(
             }
         }
         let group_values = format!("clusters/{group}/values/{cname}.yaml");
-        if loader.root.join(&group_values).is_file() {
+        if loader.exists(&group_values) {
             values.push((group_values, String::new(), 0..0));
         }
         let mut chart_file = voyage_file_of(&voyage_dir);
@@ -968,6 +989,14 @@ fn order_components(
     comps: Vec<Component>,
     report: bool,
 ) -> Vec<Component> {
+    if comps.iter().all(|c| c.needs.is_empty()) {
+        let mut comps = comps;
+        comps.sort_by(|a, b| a.name.cmp(&b.name));
+        return comps;
+    }
+    if let Some(ordered) = install_order(&comps) {
+        return ordered;
+    }
     let owned: BTreeSet<String> = comps.iter().map(|c| c.name.clone()).collect();
     let names: BTreeSet<&str> = owned.iter().map(String::as_str).collect();
     let needs: Vec<(String, Vec<String>)> = comps
@@ -1012,7 +1041,11 @@ fn order_components(
             .and_then(|t| {
                 let t = Arc::new(t);
                 let needle = "needs";
-                t.find(needle).map(|i| {
+                let from = cycle
+                    .first()
+                    .and_then(|c| t.find(&format!("[components.{c}]")))
+                    .unwrap_or(0);
+                t[from..].find(needle).map(|i| i + from).map(|i| {
                     Problem::at(
                         file,
                         &t,
@@ -1082,4 +1115,25 @@ pub fn cache_dir_setting(root: &Path) -> Option<String> {
     let cache = t.get_ref().get("cache")?;
     let dir = cache.get_ref().as_table()?.get("dir")?;
     dir.get_ref().as_str().map(str::to_string)
+}
+
+/// Components with `needs` first, ties by name; `None` when `needs` has a cycle or an unknown
+/// name (the slow path reports it).
+fn install_order(comps: &[Component]) -> Option<Vec<Component>> {
+    let mut rest: Vec<&Component> = comps.iter().collect();
+    rest.sort_by(|a, b| a.name.cmp(&b.name));
+    if rest
+        .iter()
+        .any(|c| c.needs.iter().any(|n| !rest.iter().any(|o| &o.name == n)))
+    {
+        return None;
+    }
+    let mut out: Vec<Component> = Vec::with_capacity(rest.len());
+    while !rest.is_empty() {
+        let pos = rest
+            .iter()
+            .position(|c| c.needs.iter().all(|n| out.iter().any(|o| &o.name == n)))?;
+        out.push(rest.remove(pos).clone());
+    }
+    Some(out)
 }

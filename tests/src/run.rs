@@ -181,11 +181,18 @@ impl Run {
     }
 }
 
-fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
+/// At most `max` characters of `s`: its head and its tail, where errors usually are.
+fn truncate(s: &str, max: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= max {
+        return s.to_string();
     }
+    let head: String = chars[..max / 3].iter().collect();
+    let tail: String = chars[chars.len() - (max - max / 3)..].iter().collect();
+    format!(
+        "{head}\n[… {} characters left out …]\n{tail}",
+        chars.len() - max
+    )
 }
 
 /// One action of a build summary.

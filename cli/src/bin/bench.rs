@@ -1,1 +1,355 @@
-fn main() {}
+//! `wayfinder-bench`: builds a synthetic fleet and reports the figures of issue 3.
+//!
+//! ```text
+//! cargo run -p wayfinder-cli --bin wayfinder-bench -- [--clusters N] [--source DIR] [--keep]
+//! ```
+//!
+//! 1. Copies the example workspace (`--source`, default: the repository root) into a temp
+//!    dir and multiplies its clusters into N clusters (`clusters/<group>/<name>-<i>/`).
+//! 2. Cold build (empty cache): wall time, renders per second, render actions run against
+//!    (cluster, component) pairs (the content-addressed dedupe), peak memory (maxrss).
+//! 3. No-op build (median of 5) against the time to `stat` every input file (median of 5).
+//! 4. Incremental build after editing one cluster's overlay: its time against the no-op, and
+//!    a check, through the JSON summary, that only that cluster's actions ran.
+//!
+//! It runs the real `wayfinder` binary next to this one. Speed is reported, never asserted.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Args {
+    clusters: usize,
+    source: PathBuf,
+    keep: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        clusters: 1000,
+        source: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
+        keep: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--clusters" => {
+                a.clusters = it
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--clusters takes a number")?
+            }
+            "--source" => a.source = PathBuf::from(it.next().ok_or("--source takes a directory")?),
+            "--keep" => a.keep = true,
+            "-h" | "--help" => {
+                println!("usage: wayfinder-bench [--clusters N] [--source DIR] [--keep]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(a)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let dest = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &dest)?;
+        } else {
+            std::fs::copy(e.path(), dest)?;
+        }
+    }
+    Ok(())
+}
+
+fn list_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => list_files(&p, out),
+            Ok(_) => out.push(p),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Generates the fleet; returns (root, one cluster dir with an overlay values file).
+fn generate(args: &Args, root: &Path) -> Result<(usize, PathBuf), String> {
+    let io = |e: std::io::Error| e.to_string();
+    std::fs::copy(
+        args.source.join("workspace.toml"),
+        root.join("workspace.toml"),
+    )
+    .map_err(io)?;
+    for d in ["charts", "voyages", "plans", "policies"] {
+        if args.source.join(d).is_dir() {
+            copy_dir(&args.source.join(d), &root.join(d)).map_err(io)?;
+        }
+    }
+    // The example clusters: (group, dir).
+    let mut examples = Vec::new();
+    let clusters = args.source.join("clusters");
+    let mut groups: Vec<_> = std::fs::read_dir(&clusters)
+        .map_err(io)?
+        .flatten()
+        .collect();
+    groups.sort_by_key(|e| e.file_name());
+    for g in groups {
+        let gname = g.file_name().to_string_lossy().into_owned();
+        let mut cs: Vec<_> = std::fs::read_dir(g.path()).map_err(io)?.flatten().collect();
+        cs.sort_by_key(|e| e.file_name());
+        for c in cs {
+            if c.path().join("cluster.toml").is_file() {
+                examples.push((gname.clone(), c.file_name().to_string_lossy().into_owned()));
+            } else if c.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                // Group values and other shared directories.
+                copy_dir(
+                    &c.path(),
+                    &root.join("clusters").join(&gname).join(c.file_name()),
+                )
+                .map_err(io)?;
+            }
+        }
+    }
+    if examples.is_empty() {
+        return Err(format!("no clusters under `{}`", clusters.display()));
+    }
+    let mut edit_target = None;
+    for i in 0..args.clusters {
+        let (g, c) = &examples[i % examples.len()];
+        let name = format!("{c}-{i:05}");
+        let dest = root.join("clusters").join(g).join(&name);
+        copy_dir(&clusters.join(g).join(c), &dest).map_err(io)?;
+        let toml_path = dest.join("cluster.toml");
+        let text = std::fs::read_to_string(&toml_path).map_err(io)?;
+        let text = text.replacen(&format!("name = \"{c}\""), &format!("name = \"{name}\""), 1);
+        std::fs::write(&toml_path, text).map_err(io)?;
+        if edit_target.is_none() && dest.join("values").is_dir() {
+            edit_target = Some(dest.clone());
+        }
+    }
+    let edit = edit_target.ok_or("no example cluster has overlay values")?;
+    Ok((examples.len(), edit))
+}
+
+struct Run {
+    wall: Duration,
+    summary: serde_json::Value,
+}
+
+fn build(wayfinder: &Path, root: &Path, cache: &Path) -> Result<Run, String> {
+    let start = Instant::now();
+    let out = Command::new(wayfinder)
+        .arg("-C")
+        .arg(root)
+        .args(["build", "--json"])
+        .env("WAYFINDER_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .map_err(|e| format!("cannot run `{}`: {e}", wayfinder.display()))?;
+    let wall = start.elapsed();
+    if !out.status.success() {
+        return Err(format!(
+            "build failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let summary = serde_json::from_slice(&out.stdout).map_err(|e| format!("bad summary: {e}"))?;
+    Ok(Run { wall, summary })
+}
+
+fn actions(s: &serde_json::Value) -> Vec<(String, String, String)> {
+    s["actions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| {
+                    (
+                        x["target"].as_str().unwrap_or_default().to_string(),
+                        x["kind"].as_str().unwrap_or_default().to_string(),
+                        x["status"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn maxrss_children_kib() -> i64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {
+            u.ru_maxrss
+        } else {
+            -1
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let wayfinder = exe.with_file_name("wayfinder");
+    if !wayfinder.is_file() {
+        return Err(format!(
+            "`{}` not found: build it first (`cargo build -p wayfinder-cli`)",
+            wayfinder.display()
+        ));
+    }
+    let tmp = std::env::temp_dir().join(format!("wayfinder-bench-{}", std::process::id()));
+    let root = tmp.join("ws");
+    let cache = tmp.join("cache");
+    std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+    let (examples, edit_dir) = generate(&args, &root)?;
+    println!(
+        "fleet: {} clusters (copies of {examples} example clusters) in {}",
+        args.clusters,
+        root.display()
+    );
+    // Let the files age past the stat cache's racy window.
+    std::thread::sleep(Duration::from_millis(1100));
+
+    // Cold build.
+    let cold = build(&wayfinder, &root, &cache)?;
+    let rss = maxrss_children_kib();
+    let acts = actions(&cold.summary);
+    let renders: Vec<_> = acts.iter().filter(|a| a.1 == "render").collect();
+    let ran = renders.iter().filter(|a| a.2 == "built").count();
+    let failed = acts.iter().filter(|a| a.2 == "failed").count();
+    println!(
+        "cold build:        {:9.1} ms  {} actions, {} (cluster, component) pairs, {} render actions ran (dedupe {:.1}x), {:.0} renders/s (pairs/s {:.0}), {} failed",
+        ms(cold.wall),
+        acts.len(),
+        renders.len(),
+        ran,
+        renders.len() as f64 / ran.max(1) as f64,
+        ran as f64 / cold.wall.as_secs_f64(),
+        renders.len() as f64 / cold.wall.as_secs_f64(),
+        failed
+    );
+    println!(
+        "peak memory:       {:9.1} MiB (maxrss of the largest build process)",
+        rss as f64 / 1024.0
+    );
+
+    // Warm-up no-op (fills the stat cache for files that were racy at cold time).
+    build(&wayfinder, &root, &cache)?;
+    let mut noops = Vec::new();
+    for _ in 0..5 {
+        let r = build(&wayfinder, &root, &cache)?;
+        let built = actions(&r.summary)
+            .iter()
+            .filter(|a| a.2 == "built")
+            .count();
+        if built != 0 {
+            return Err(format!("a no-op build ran {built} actions"));
+        }
+        noops.push(r.wall);
+    }
+    let noop = median(noops);
+
+    // Baseline: stat every input file of the workspace (everything but the output tree).
+    let mut files = Vec::new();
+    for d in [
+        "workspace.toml",
+        "charts",
+        "voyages",
+        "clusters",
+        "plans",
+        "policies",
+    ] {
+        let p = root.join(d);
+        if p.is_file() {
+            files.push(p);
+        } else {
+            list_files(&p, &mut files);
+        }
+    }
+    let mut stats = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        for f in &files {
+            let _ = std::fs::metadata(f);
+        }
+        stats.push(t.elapsed());
+    }
+    let stat = median(stats);
+    println!(
+        "no-op build:       {:9.1} ms  (median of 5, process start included)",
+        ms(noop)
+    );
+    println!(
+        "stat every input:  {:9.1} ms  ({} files, median of 5); no-op / stat = {:.2}x (target <= 3x)",
+        ms(stat),
+        files.len(),
+        noop.as_secs_f64() / stat.as_secs_f64()
+    );
+
+    // Incremental: edit one overlay values file of one cluster.
+    let cluster_name = edit_dir
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut overlay = Vec::new();
+    list_files(&edit_dir.join("values"), &mut overlay);
+    overlay.sort();
+    let file = overlay.first().ok_or("the cluster has no overlay file")?;
+    let mut text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
+    text.push_str("\nbenchEdit: 1\n");
+    std::fs::write(file, text).map_err(|e| e.to_string())?;
+    let inc = build(&wayfinder, &root, &cache)?;
+    let ran: Vec<_> = actions(&inc.summary)
+        .into_iter()
+        .filter(|a| a.2 == "built")
+        .collect();
+    let only_that_cluster = !ran.is_empty()
+        && ran.iter().all(|a| {
+            a.0 == format!("cluster:{cluster_name}")
+                || a.0.starts_with(&format!("render:{cluster_name}/"))
+        });
+    println!(
+        "incremental build: {:9.1} ms  after editing {}; ran {:?}; only that cluster: {}; incremental / no-op = {:.2}x (target <= 1.5x)",
+        ms(inc.wall),
+        file.strip_prefix(&root).unwrap_or(file).display(),
+        ran.iter().map(|a| a.0.as_str()).collect::<Vec<_>>(),
+        only_that_cluster,
+        inc.wall.as_secs_f64() / noop.as_secs_f64()
+    );
+    if !args.keep {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    if only_that_cluster {
+        Ok(())
+    } else {
+        Err("the incremental build ran actions of other clusters".into())
+    }
+}

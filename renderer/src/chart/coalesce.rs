@@ -36,7 +36,9 @@ pub(crate) enum V {
 }
 
 /// How deep value trees may nest before we refuse (Go has no limit; we must not overflow).
-const MAX_DEPTH: usize = 10_000;
+const MAX_DEPTH: usize = 200;
+/// How deep our recursion may go (values depth plus chart nesting).
+const RECURSION_LIMIT: usize = 500;
 
 pub(crate) fn new_map() -> M {
     Rc::new(RefCell::new(BTreeMap::new()))
@@ -62,13 +64,6 @@ impl V {
                     .map(|(k, v)| (k.clone(), v.to_data()))
                     .collect(),
             ),
-        }
-    }
-
-    pub(crate) fn as_map(&self) -> Option<&M> {
-        match self {
-            V::Map(m) => Some(m),
-            _ => None,
         }
     }
 
@@ -133,6 +128,9 @@ fn go_percent_t(v: &V) -> String {
 /// `CoalesceValues(chart, vals)`: the user's (or a parent's) values over the chart's defaults,
 /// recursively into subcharts, `null`s deleting keys.
 pub(crate) fn coalesce_values(chart: &Chart, vals: &Data) -> Result<Data, ChartError> {
+    if deeper_than(vals, MAX_DEPTH) {
+        return Err(depth_error());
+    }
     let dest = match vals {
         Data::Map(m) => map_from_data(m),
         _ => new_map(),
@@ -148,8 +146,20 @@ pub(crate) fn merge_chart_values(chart: &Chart) -> Result<M, ChartError> {
     Ok(dest)
 }
 
+/// Whether `d` nests more than `limit` levels (stops looking at the limit).
+pub(crate) fn deeper_than(d: &Data, limit: usize) -> bool {
+    if limit == 0 {
+        return matches!(d, Data::Map(_) | Data::List(_));
+    }
+    match d {
+        Data::Map(m) => m.values().any(|v| deeper_than(v, limit - 1)),
+        Data::List(l) => l.iter().any(|v| deeper_than(v, limit - 1)),
+        _ => false,
+    }
+}
+
 fn coalesce(chart: &Chart, dest: &M, merge: bool, depth: usize) -> Result<(), ChartError> {
-    if depth > MAX_DEPTH {
+    if depth > RECURSION_LIMIT || deeper_than(&chart.values, MAX_DEPTH) {
         return Err(depth_error());
     }
     coalesce_chart_values(chart, dest, merge, depth)?;
@@ -265,7 +275,7 @@ fn coalesce_chart_values(
 
 /// Removes `null` entries from a table, recursively, in place.
 fn clean_nil_values(m: &M, depth: usize) -> Result<(), ChartError> {
-    if depth > MAX_DEPTH {
+    if depth > RECURSION_LIMIT {
         return Err(depth_error());
     }
     for (key, val) in entries(m) {
@@ -291,7 +301,7 @@ pub(crate) fn coalesce_tables(
     merge: bool,
     depth: usize,
 ) -> Result<(), ChartError> {
-    if depth > MAX_DEPTH {
+    if depth > RECURSION_LIMIT {
         return Err(depth_error());
     }
     if Rc::ptr_eq(dst, src) {

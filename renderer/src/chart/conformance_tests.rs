@@ -20,10 +20,10 @@ use super::{coalesce, load_chart, load_values, prepare};
 use crate::value::Data;
 
 const CORPUS: &str = "/work/shared/conformance";
-const ORACLE: &str = "/work/shared/tools/helm-oracle";
+pub(super) const ORACLE: &str = "/work/shared/tools/helm-oracle";
 const CACHE: &str = "/tmp/wf-chart-oracle";
 
-fn oracle_available() -> bool {
+pub(super) fn oracle_available() -> bool {
     Path::new(CORPUS).exists()
         && Path::new(ORACLE).exists()
         && Command::new("python3")
@@ -86,7 +86,7 @@ fn values_probe_copy(src: &Path, dst: &Path) -> std::io::Result<()> {
     std::fs::write(dst.join("templates/wf-values.json"), "{{ toJson .Values }}")
 }
 
-fn data_eq_json(d: &Data, j: &J, path: &str, diffs: &mut Vec<String>) {
+pub(super) fn data_eq_json(d: &Data, j: &J, path: &str, diffs: &mut Vec<String>) {
     if diffs.len() > 5 {
         return;
     }
@@ -96,15 +96,11 @@ fn data_eq_json(d: &Data, j: &J, path: &str, diffs: &mut Vec<String>) {
         (Data::Int(a), J::Number(b)) => b.as_f64() == Some(*a as f64),
         (Data::Float(a), J::Number(b)) => b.as_f64() == Some(*a),
         (Data::String(a), J::String(b)) => a == b,
-        (Data::List(a), J::Array(b)) => {
-            if a.len() == b.len() {
-                for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                    data_eq_json(x, y, &format!("{path}[{i}]"), diffs);
-                }
-                true
-            } else {
-                false
+        (Data::List(a), J::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                data_eq_json(x, y, &format!("{path}[{i}]"), diffs);
             }
+            true
         }
         (Data::Map(a), J::Object(b)) => {
             for k in a.keys().filter(|k| !b.contains_key(*k)) {

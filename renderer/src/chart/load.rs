@@ -222,9 +222,11 @@ fn load_archive_nested(
         return Err(err("chart archives are nested too deeply"));
     }
     let files = archive_files(bytes, budget)?;
-    // Helm reads the apiVersion before choosing a loader.
-    if let Some(f) = files.iter().find(|f| f.name == "Chart.yaml") {
-        meta::check_api_version(&f.data)?;
+    // Helm reads the top chart's apiVersion before choosing a loader (not a subchart's).
+    if depth == 0 {
+        if let Some(f) = files.iter().find(|f| f.name == "Chart.yaml") {
+            meta::check_api_version(&f.data)?;
+        }
     }
     load_files(files, depth, budget)
 }

@@ -497,8 +497,18 @@ pub(crate) fn validate(md: Data) -> Result<Data, ChartError> {
     Ok(Data::Map(m))
 }
 
-/// The `.Chart` map templates see: Helm's `structToMap(chart.Metadata)` with Go field names
-/// (`Name`, `Version`, `AppVersion`, `Dependencies`, …), every field present.
+/// The `.Chart` map a template sees: `chart_object` plus the engine's `IsRoot` (true for the
+/// top chart, false for every subchart).
+pub fn chart_template_object(md: &Data, is_root: bool) -> Data {
+    let mut o = chart_object(md);
+    if let Data::Map(m) = &mut o {
+        m.insert("IsRoot".into(), Data::Bool(is_root));
+    }
+    o
+}
+
+/// Helm's `structToMap(chart.Metadata)`: the metadata with Go field names (`Name`, `Version`,
+/// `AppVersion`, `Dependencies`, …), every field present. See `chart_template_object`.
 pub fn chart_object(md: &Data) -> Data {
     let s = |k: &str| Data::String(get_str(md, k).to_string());
     let list = |k: &str| match md.as_map().and_then(|m| m.get(k)) {
@@ -544,9 +554,10 @@ pub fn chart_object(md: &Data) -> Data {
             Some(Data::Bool(true))
         )),
     );
+    // A chart without annotations has a nil map (`toJson` prints null).
     let annotations = match md.as_map().and_then(|m| m.get("annotations")) {
         Some(Data::Map(a)) => Data::Map(a.clone()),
-        _ => Data::empty_map(),
+        _ => Data::Null,
     };
     out.insert("Annotations".into(), annotations);
     let deps = list("dependencies")

@@ -32,9 +32,11 @@ mod semver;
 
 #[cfg(test)]
 mod conformance_tests;
+#[cfg(test)]
+mod probe_tests;
 
 pub use load::{MAX_CHART_SIZE, MAX_FILE_SIZE};
-pub use meta::chart_object;
+pub use meta::{chart_object, chart_template_object};
 
 /// A file of a chart: its path relative to the chart root and its bytes.
 #[derive(Clone, Debug)]

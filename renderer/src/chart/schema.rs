@@ -210,8 +210,37 @@ fn ptr_escape(tok: &str) -> String {
     tok.replace('~', "~0").replace('/', "~1")
 }
 
+/// A number as the library's English message printer shows it: Go's `%v`, digits grouped.
 fn fmt_num(f: f64) -> String {
-    crate::fmt::format_float_v(f)
+    group(&crate::fmt::format_float_v(f))
+}
+
+/// Thousands separators in the integer part (`70000` → `70,000`, `1234.5` → `1,234.5`).
+fn group(s: &str) -> String {
+    let (sign, rest) = match s.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", s),
+    };
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let (int, tail) = rest.split_at(end);
+    let mut out = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}{tail}")
+}
+
+fn count(n: usize) -> String {
+    group(&n.to_string())
+}
+
+fn count_f(f: f64) -> String {
+    fmt_num(f)
 }
 
 struct Validator<'a> {
@@ -432,10 +461,10 @@ impl<'a> Validator<'a> {
                 J::Array(l) => l.iter().filter_map(J::as_str).collect(),
                 _ => Vec::new(),
             };
-            if !want.is_empty()
-                && !want.contains(&t)
-                && !(want.contains(&"integer") && is_integer(v))
-            {
+            let ok = want.is_empty()
+                || want.contains(&t)
+                || (want.contains(&"integer") && is_integer(v));
+            if !ok {
                 return Err(VErr::new(
                     loc,
                     format!("got {t}, want {}", want.join(" or ")),
@@ -515,7 +544,11 @@ impl<'a> Validator<'a> {
             if (obj.len() as f64) < min {
                 errors.push(VErr::new(
                     loc,
-                    format!("minProperties: got {}, want {min}", obj.len()),
+                    format!(
+                        "minProperties: got {}, want {}",
+                        count(obj.len()),
+                        count_f(min)
+                    ),
                 ));
             }
         }
@@ -523,7 +556,11 @@ impl<'a> Validator<'a> {
             if (obj.len() as f64) > max {
                 errors.push(VErr::new(
                     loc,
-                    format!("maxProperties: got {}, want {max}", obj.len()),
+                    format!(
+                        "maxProperties: got {}, want {}",
+                        count(obj.len()),
+                        count_f(max)
+                    ),
                 ));
             }
         }
@@ -663,7 +700,7 @@ impl<'a> Validator<'a> {
             if (arr.len() as f64) < min {
                 errors.push(VErr::new(
                     loc,
-                    format!("minItems: got {}, want {min}", arr.len()),
+                    format!("minItems: got {}, want {}", count(arr.len()), count_f(min)),
                 ));
             }
         }
@@ -671,7 +708,7 @@ impl<'a> Validator<'a> {
             if (arr.len() as f64) > max {
                 errors.push(VErr::new(
                     loc,
-                    format!("maxItems: got {}, want {max}", arr.len()),
+                    format!("maxItems: got {}, want {}", count(arr.len()), count_f(max)),
                 ));
             }
         }
@@ -679,7 +716,10 @@ impl<'a> Validator<'a> {
             'outer: for i in 0..arr.len() {
                 for j in i + 1..arr.len() {
                     if json_equal(&arr[i], &arr[j]) {
-                        errors.push(VErr::new(loc, format!("items at {i} and {j} are equal")));
+                        errors.push(VErr::new(
+                            loc,
+                            format!("items at {} and {} are equal", count(i), count(j)),
+                        ));
                         break 'outer;
                     }
                 }
@@ -712,7 +752,7 @@ impl<'a> Validator<'a> {
                     loc,
                     format!(
                         "last {} additionalItem(s) not allowed",
-                        arr.len() - evaluated
+                        count(arr.len() - evaluated)
                     ),
                 )),
                 Some(sub @ J::Object(_)) => {
@@ -784,12 +824,18 @@ impl<'a> Validator<'a> {
         let len = s.chars().count();
         if let Some(min) = m.get("minLength").and_then(J::as_f64) {
             if (len as f64) < min {
-                errors.push(VErr::new(loc, format!("minLength: got {len}, want {min}")));
+                errors.push(VErr::new(
+                    loc,
+                    format!("minLength: got {}, want {}", count(len), count_f(min)),
+                ));
             }
         }
         if let Some(max) = m.get("maxLength").and_then(J::as_f64) {
             if (len as f64) > max {
-                errors.push(VErr::new(loc, format!("maxLength: got {len}, want {max}")));
+                errors.push(VErr::new(
+                    loc,
+                    format!("maxLength: got {}, want {}", count(len), count_f(max)),
+                ));
             }
         }
         if let Some(J::String(p)) = m.get("pattern") {
@@ -814,7 +860,7 @@ impl<'a> Validator<'a> {
     ) {
         if let Some(not) = m.get("not") {
             if self.validate(not, v, loc, depth + 1).is_ok() {
-                errors.push(VErr::new(loc, "not failed"));
+                errors.push(VErr::new(loc, "'not' failed"));
             }
         }
         let group = |msg: &str, causes: Vec<VErr>| VErr {
@@ -829,7 +875,7 @@ impl<'a> Validator<'a> {
                 .filter_map(|s| self.validate(s, v, loc, depth + 1).err())
                 .collect();
             if !fails.is_empty() {
-                errors.push(group("allOf failed", fails));
+                errors.push(group("'allOf' failed", fails));
             }
         }
         if let Some(J::Array(any)) = m.get("anyOf") {
@@ -845,7 +891,7 @@ impl<'a> Validator<'a> {
                 }
             }
             if !matched {
-                errors.push(group("anyOf failed", fails));
+                errors.push(group("'anyOf' failed", fails));
             }
         }
         if let Some(J::Array(one)) = m.get("oneOf") {
@@ -857,7 +903,7 @@ impl<'a> Validator<'a> {
                         if let Some(first) = matched {
                             errors.push(VErr::new(
                                 loc,
-                                format!("oneOf failed, subschemas {first}, {i} matched"),
+                                format!("'oneOf' failed, subschemas {first}, {i} matched"),
                             ));
                             break;
                         }
@@ -871,7 +917,7 @@ impl<'a> Validator<'a> {
                 }
             }
             if matched.is_none() {
-                errors.push(group("oneOf failed, none matched", fails));
+                errors.push(group("'oneOf' failed, none matched", fails));
             }
         }
         if self.draft > 6 {

@@ -1,11 +1,13 @@
 //! Conversions: `atoi`, `int`, `int64`, `float64`, `toString`, `toStrings`, `toDecimal`.
 //!
 //! Also the casts other Sprig families share (`pub(super)`):
-//! - [`to_int64`]: `spf13/cast.ToInt64` (nil → 0, bools → 0/1, floats truncate, strings parse
+//!
+//! - `to_int64`: `spf13/cast.ToInt64` (nil → 0, bools → 0/1, floats truncate, strings parse
 //!   with Go's base prefixes after trimming a zero decimal part, anything else → 0);
-//! - [`to_float64`]: `cast.ToFloat64`;
-//! - [`strval`]: Sprig's `strval` (`fmt.Sprintf("%v")`, but `[]byte` as text);
-//! - [`strslice`]: Sprig's `strslice` (lists → their non-nil items as strings).
+//! - `to_float64`: `cast.ToFloat64`;
+//! - `strval`: Sprig's `strval` (`fmt.Sprintf("%v")`, but `[]byte` as text);
+//! - `strslice`: Sprig's `strslice` (lists → their non-nil items as strings);
+//! - `strcase`: naming-case conversions (`snakecase`, `kebabcase`, `camelcase`).
 
 use std::collections::HashMap;
 
@@ -26,7 +28,8 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
 /// Go's conversion of a float64 to int64 on amd64: truncation, and the "integer indefinite"
 /// value `i64::MIN` for NaN and out-of-range values.
 pub(super) fn f64_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9.223_372_036_854_775_807e18 || f < -9.223_372_036_854_775_808e18 {
+    // 2^63 and -2^63 bound the convertible range.
+    if f.is_nan() || !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         i64::MIN
     } else {
         f as i64
@@ -292,6 +295,250 @@ fn to_decimal(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     args::want("toDecimal", a, 1)?;
     // strconv.ParseInt(fmt.Sprint(v), 8, 64), 0 on any error.
     Ok(Value::Int(parse_int_base(&sprint_v(&a[0]), 8).unwrap_or(0)))
+}
+
+/// Case conversions of huandu/xstrings v1.5 (`ToSnakeCase`, `ToKebabCase`, `ToPascalCase`).
+pub(super) mod strcase {
+    /// Space, `_` and `-` join words.
+    fn is_connector(c: char) -> bool {
+        c == '-' || c == '_' || c.is_whitespace()
+    }
+
+    /// xstrings' `isAlphabet`: letters except the common CJK ideographs.
+    fn is_alphabet(c: char) -> bool {
+        const CJK: [(char, char); 7] = [
+            ('\u{4E00}', '\u{9FCC}'),
+            ('\u{3400}', '\u{4DB5}'),
+            ('\u{20000}', '\u{2A6D6}'),
+            ('\u{2A700}', '\u{2B734}'),
+            ('\u{2B740}', '\u{2B81D}'),
+            ('\u{F900}', '\u{FAFF}'),
+            ('\u{2F800}', '\u{2FA1F}'),
+        ];
+        c.is_alphabetic() && !CJK.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c))
+    }
+
+    /// Go's `unicode.IsPunct` (category P), approximated beyond Latin-1 by the common blocks.
+    fn is_punct(c: char) -> bool {
+        if c.is_ascii() {
+            return c.is_ascii_punctuation()
+                && !matches!(c, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~');
+        }
+        matches!(c, '¡' | '§' | '«' | '¶' | '·' | '»' | '¿' | '\u{2010}'..='\u{2027}'
+            | '\u{2030}'..='\u{2043}' | '\u{2045}'..='\u{2051}' | '\u{2053}'..='\u{205E}'
+            | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{FF01}'..='\u{FF03}'
+            | '\u{FF05}'..='\u{FF0A}' | '\u{FF0C}'..='\u{FF0F}' | '\u{FF1A}' | '\u{FF1B}'
+            | '\u{FF1F}' | '\u{FF20}')
+    }
+
+    fn is_upper(c: char) -> bool {
+        c.is_uppercase()
+    }
+
+    fn is_number(c: char) -> bool {
+        c.is_numeric()
+    }
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        /// Past the end.
+        End,
+        Number,
+        Upper,
+        Alphabet,
+        Connector,
+        Punct,
+        Other,
+    }
+
+    /// Splits `s` into xstrings' words: connector runs, punctuation runs, an upper-case letter
+    /// with the lower-case letters after it (or a run of capitals, leaving the last one to the
+    /// next word when lower case follows: `HTTPServer` → `HTTP`, `Server`), lower-case runs,
+    /// number runs, and runs of anything else.
+    fn words(s: &str) -> Vec<(Kind, &str)> {
+        let cs: Vec<(usize, char)> = s.char_indices().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        let run = |mut j: usize, pred: &dyn Fn(char) -> bool| {
+            while j < cs.len() && pred(cs[j].1) {
+                j += 1;
+            }
+            j
+        };
+        while i < cs.len() {
+            let c = cs[i].1;
+            let (kind, end) = if is_connector(c) {
+                (Kind::Connector, run(i + 1, &is_connector))
+            } else if is_punct(c) {
+                (Kind::Punct, run(i + 1, &is_punct))
+            } else if is_upper(c) {
+                let next = cs.get(i + 1).map(|x| x.1);
+                match next {
+                    Some(n) if is_upper(n) => {
+                        let j = run(i + 1, &is_upper);
+                        if j < cs.len() && is_alphabet(cs[j].1) {
+                            (Kind::Upper, j - 1)
+                        } else {
+                            (Kind::Upper, j)
+                        }
+                    }
+                    Some(n) if is_alphabet(n) => (
+                        Kind::Upper,
+                        run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
+                    ),
+                    _ => (Kind::Upper, i + 1),
+                }
+            } else if is_alphabet(c) {
+                (
+                    Kind::Alphabet,
+                    run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
+                )
+            } else if is_number(c) {
+                (Kind::Number, run(i + 1, &is_number))
+            } else {
+                (
+                    Kind::Other,
+                    run(i + 1, &|x: char| {
+                        !(is_connector(x) || is_alphabet(x) || is_number(x) || is_punct(x))
+                    }),
+                )
+            };
+            let from = cs[i].0;
+            let to = cs.get(end).map_or(s.len(), |x| x.0);
+            out.push((kind, &s[from..to]));
+            i = end;
+        }
+        out
+    }
+
+    /// Writes a word: capitals lowered and connectors replaced in upper-case and connector
+    /// words, other words as they are.
+    fn put(out: &mut String, (kind, w): (Kind, &str), conn: char) {
+        if kind != Kind::Upper && kind != Kind::Connector {
+            out.push_str(w);
+            return;
+        }
+        for c in w.chars() {
+            if is_connector(c) {
+                out.push(conn);
+            } else {
+                out.push(super::super::strings::map_case(c, false));
+            }
+        }
+    }
+
+    /// `ToSnakeCase` (`conn` = `_`) and `ToKebabCase` (`conn` = `-`).
+    pub(in crate::funcs) fn lower_joined(s: &str, conn: char) -> String {
+        let ws = words(s);
+        let mut out = String::with_capacity(s.len() + 8);
+        if ws.is_empty() {
+            return out;
+        }
+        let at = |p: usize| ws.get(p).copied().unwrap_or((Kind::End, ""));
+        let mut p = 0;
+        let sep = |k: Kind| !matches!(k, Kind::End | Kind::Connector | Kind::Punct);
+        // Each round writes the current word, then decides what joins it to the next.
+        while p + 1 < ws.len() {
+            let (kind, _) = at(p);
+            if kind != Kind::Connector {
+                put(&mut out, at(p), conn);
+            }
+            let prev = at(p);
+            p += 1;
+            match prev.0 {
+                Kind::Number => {
+                    // Letters and digits after a number stay glued to it.
+                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
+                        put(&mut out, at(p), conn);
+                        p += 1;
+                    }
+                    if sep(at(p).0) {
+                        out.push(conn);
+                    }
+                }
+                Kind::Connector => put(&mut out, prev, conn),
+                Kind::Punct => {}
+                _ => {
+                    if at(p).0 != Kind::Number {
+                        if sep(at(p).0) {
+                            out.push(conn);
+                        }
+                        continue;
+                    }
+                    if p + 1 >= ws.len() {
+                        continue;
+                    }
+                    let num = at(p);
+                    p += 1;
+                    if at(p).0 != Kind::Alphabet {
+                        // "Bld4Floor" → "bld4_floor": the number ends the word before it.
+                        put(&mut out, num, conn);
+                        if at(p).0 != Kind::Connector && at(p).0 != Kind::Punct {
+                            out.push(conn);
+                        }
+                        continue;
+                    }
+                    // "HTTP2xx" → "http_2xx": lower case after a number starts a new word.
+                    out.push(conn);
+                    put(&mut out, num, conn);
+                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
+                        put(&mut out, at(p), conn);
+                        p += 1;
+                    }
+                    if sep(at(p).0) {
+                        out.push(conn);
+                    }
+                }
+            }
+        }
+        put(&mut out, at(p), conn);
+        out
+    }
+
+    /// `ToPascalCase`: words joined by connectors get an upper-case first letter; capitals
+    /// right after a word's upper-case first letter are lowered (`GOLANG` → `Golang`) until
+    /// a non-capital appears; leading connectors and connector runs keep all but one rune.
+    pub(in crate::funcs) fn pascal(s: &str) -> String {
+        let cs: Vec<char> = s.chars().collect();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < cs.len() && is_connector(cs[i]) {
+            out.push(cs[i]);
+            i += 1;
+        }
+        if i == cs.len() {
+            // xstrings writes the last rune once more when nothing but connectors was seen.
+            if let Some(c) = cs.last() {
+                out.push(*c);
+            }
+            return out;
+        }
+        let mut first_upper = is_upper(cs[i]);
+        let mut cur = super::super::strings::map_case(cs[i], true);
+        for &next in &cs[i + 1..] {
+            let prev = cur;
+            cur = next;
+            if is_connector(cur) && is_connector(prev) {
+                out.push(prev);
+                continue;
+            }
+            if is_connector(prev) {
+                first_upper = is_upper(cur);
+                cur = super::super::strings::map_case(cur, true);
+            } else {
+                if first_upper {
+                    if is_upper(cur) {
+                        cur = super::super::strings::map_case(cur, false);
+                    } else {
+                        first_upper = false;
+                    }
+                }
+                out.push(prev);
+            }
+        }
+        out.push(cur);
+        out
+    }
 }
 
 #[cfg(test)]

@@ -172,8 +172,11 @@ pub(super) struct TzData {
 #[derive(Debug)]
 struct PosixRule {
     std: (String, i32),
-    dst: Option<((String, i32), RuleDay, i32, RuleDay, i32)>,
+    dst: Option<DstRule>,
 }
+
+/// Daylight time: (name, offset), then the start and end days with their times of day.
+type DstRule = ((String, i32), RuleDay, i32, RuleDay, i32);
 
 #[derive(Debug, Clone, Copy)]
 enum RuleDay {
@@ -623,7 +626,7 @@ impl GoTime {
         s
     }
 
-    fn to_value(self) -> Value {
+    fn into_value(self) -> Value {
         Value::Object(Rc::new(self))
     }
 }
@@ -663,8 +666,8 @@ impl Object for GoTime {
             "UnixMicro" => int(self.secs * 1_000_000 + (self.nanos / 1000) as i64),
             "UnixNano" => int(self.secs.wrapping_mul(1_000_000_000) + self.nanos as i64),
             "IsZero" => Some(Value::Bool(self.secs == ZERO_SECS && self.nanos == 0)),
-            "UTC" => Some(self.in_zone(Rc::new(Zone::Utc)).to_value()),
-            "Local" => Some(self.in_zone(local()).to_value()),
+            "UTC" => Some(self.in_zone(Rc::new(Zone::Utc)).into_value()),
+            "Local" => Some(self.in_zone(local()).into_value()),
             "Location" => Some(Value::str(self.zone.name())),
             "String" => Some(Value::string(self.go_string())),
             _ => None,
@@ -694,7 +697,7 @@ impl Object for GoTime {
             }
             "Add" => {
                 args::want(name, a, 1)?;
-                Ok(self.add(args::int(a, 0)?).to_value())
+                Ok(self.add(args::int(a, 0)?).into_value())
             }
             "AddDate" => {
                 args::want(name, a, 3)?;
@@ -711,7 +714,7 @@ impl Object for GoTime {
                 t.secs = wall - off as i64;
                 let (_, off2) = self.zone.lookup(t.secs);
                 t.secs = wall - off2 as i64;
-                Ok(t.to_value())
+                Ok(t.into_value())
             }
             "Sub" => {
                 args::want(name, a, 1)?;
@@ -735,7 +738,7 @@ impl Object for GoTime {
                         mono: None,
                         ..self.clone()
                     }
-                    .to_value());
+                    .into_value());
                 }
                 let since_zero =
                     (self.secs - ZERO_SECS) as i128 * 1_000_000_000 + self.nanos as i128;
@@ -746,7 +749,7 @@ impl Object for GoTime {
                 } else {
                     back
                 };
-                Ok(GoTime { mono: None, ..t }.to_value())
+                Ok(GoTime { mono: None, ..t }.into_value())
             }
         }
     }
@@ -958,7 +961,11 @@ fn format(layout: &str, p: &Parts, abbr: &str, off: i32) -> String {
         out.push_str(lit);
         rest = next;
         let Some((e, _)) = elem else { break };
-        let hour12 = if p.hour % 12 == 0 { 12 } else { p.hour % 12 };
+        let hour12 = if p.hour.is_multiple_of(12) {
+            12
+        } else {
+            p.hour % 12
+        };
         match e {
             Elem::LongMonth => out.push_str(MONTHS[p.month as usize - 1]),
             Elem::Month => out.push_str(&MONTHS[p.month as usize - 1][..3]),
@@ -1592,7 +1599,7 @@ fn parse_duration(s: &str) -> Result<i64, String> {
 fn now_fn(ctx: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     args::want("now", a, 0)?;
     ctx.mark_nondeterministic();
-    Ok(GoTime::now().to_value())
+    Ok(GoTime::now().into_value())
 }
 
 /// The `date interface{}` argument of `date`, `dateInZone`, `htmlDate`: a time, or Unix
@@ -1629,9 +1636,9 @@ fn date_modify(a: &[Value], name: &str, must: bool) -> Result<Value, FuncError> 
     let text = args::string(a, 0)?;
     let t = time_arg(a, 1)?;
     match parse_duration(&text) {
-        Ok(d) => Ok(t.add(d).to_value()),
+        Ok(d) => Ok(t.add(d).into_value()),
         Err(e) if must => Err(FuncError::new(e)),
-        Err(_) => Ok(t.to_value()),
+        Err(_) => Ok(t.into_value()),
     }
 }
 
@@ -1703,9 +1710,9 @@ fn to_date(a: &[Value], name: &str, must: bool) -> Result<Value, FuncError> {
     let layout = args::string(a, 0)?;
     let value = args::string(a, 1)?;
     match parse(&layout, &value) {
-        Ok(t) => Ok(t.to_value()),
+        Ok(t) => Ok(t.into_value()),
         Err(e) if must => Err(FuncError::new(e)),
-        Err(_) => Ok(GoTime::zero().to_value()),
+        Err(_) => Ok(GoTime::zero().into_value()),
     }
 }
 

@@ -133,7 +133,7 @@ mod tests {
     #[test]
     fn defaults() {
         let d = Value::str("d");
-        assert_eq!(call(default, &[d.clone()]).unwrap(), "d");
+        assert_eq!(call(default, std::slice::from_ref(&d)).unwrap(), "d");
         assert_eq!(call(default, &[d.clone(), Value::Int(0)]).unwrap(), "d");
         assert_eq!(call(default, &[d.clone(), Value::Int(3)]).unwrap(), "3");
         assert_eq!(

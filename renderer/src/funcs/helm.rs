@@ -12,6 +12,7 @@
 //! | `fromJson` / `fromJsonArray` | `json.Unmarshal` into a map / list; errors as for YAML |
 //! | `mustFromJson` | `json.Unmarshal` into `interface{}`, error on failure |
 //! | `toToml` / `mustToToml` / `fromToml` | BurntSushi/toml |
+//! | `lookup` | no cluster: an empty map, as `helm template` gives |
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -38,6 +39,16 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     m.insert("toToml", to_toml);
     m.insert("mustToToml", must_to_toml);
     m.insert("fromToml", from_toml);
+    m.insert("lookup", lookup);
+}
+
+/// Helm's `lookup` without a cluster (`helm template`): four strings in, an empty map out.
+fn lookup(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
+    args::want("lookup", a, 4)?;
+    for i in 0..4 {
+        args::string(a, i)?;
+    }
+    Ok(Value::empty_map())
 }
 
 /// The value as `encoding/json` sees it: `[]byte` becomes base64, objects their JSON form.
@@ -230,11 +241,249 @@ fn from_toml(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     Ok(into_map(toml_decode(&s), false))
 }
 
-/// BurntSushi/toml is not reproduced yet: `toToml` reports that instead of guessing.
-fn toml_encode(_v: &Value) -> Result<String, String> {
-    Err("toToml is not supported by wayfinder yet".into())
+/// `BurntSushi/toml` v1.6.0's `Encoder.Encode` (indent two spaces per table level).
+fn toml_encode(v: &Value) -> Result<String, String> {
+    let d = json_data_plain(v);
+    let mut e = Toml {
+        out: String::new(),
+        depth: 0,
+    };
+    e.encode(&[], &d)?;
+    Ok(e.out)
+}
+
+/// Like `json_data`, but floats stay floats and bytes stay text (TOML sees the Go values).
+fn json_data_plain(v: &Value) -> Data {
+    v.to_data()
 }
 
 fn toml_decode(_s: &str) -> Result<Data, String> {
     Err("fromToml is not supported by wayfinder yet".into())
+}
+
+struct Toml {
+    out: String,
+    depth: usize,
+}
+
+const TOML_NIL_ELEMENT: &str = "toml: cannot encode array with nil element";
+
+/// TOML's view of a value: is it a table (map) or an array of tables?
+fn toml_is_table(d: &Data) -> Result<bool, String> {
+    Ok(match d {
+        Data::Map(_) => true,
+        Data::List(l) => toml_is_table_array(l)?,
+        _ => false,
+    })
+}
+
+fn toml_is_table_array(l: &[Data]) -> Result<bool, String> {
+    if l.is_empty() {
+        return Ok(false);
+    }
+    let mut all = true;
+    for x in l {
+        match x {
+            Data::Null => return Err(TOML_NIL_ELEMENT.into()),
+            Data::Map(_) => {}
+            Data::List(inner) => {
+                toml_is_table_array(inner)?;
+                all = false;
+            }
+            _ => all = false,
+        }
+    }
+    Ok(all)
+}
+
+fn toml_quote(s: &str) -> String {
+    let mut o = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\u{8}' => o.push_str("\\b"),
+            '\t' => o.push_str("\\t"),
+            '\n' => o.push_str("\\n"),
+            '\u{c}' => o.push_str("\\f"),
+            '\r' => o.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                o.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+fn toml_key_part(k: &str) -> String {
+    if k.is_empty() {
+        return "\"\"".into();
+    }
+    if k.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        k.to_string()
+    } else {
+        toml_quote(k)
+    }
+}
+
+impl Toml {
+    fn newline(&mut self) {
+        if !self.out.is_empty() {
+            self.out.push('\n');
+        }
+    }
+
+    fn indent(&mut self, key: &[String]) {
+        for _ in 1..key.len() {
+            self.out.push_str("  ");
+        }
+    }
+
+    fn encode(&mut self, key: &[String], d: &Data) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > 1000 {
+            return Err("toml: nesting too deep".into());
+        }
+        let r = match d {
+            Data::Null => Ok(()),
+            Data::Map(m) => self.table(key, m),
+            Data::List(l) if toml_is_table_array(l)? => {
+                if key.is_empty() {
+                    return Err("toml: top-level values must be Go maps or structs".into());
+                }
+                for x in l.iter() {
+                    if let Data::Map(m) = x {
+                        self.newline();
+                        self.indent(key);
+                        let name = key.iter().map(|k| toml_key_part(k)).collect::<Vec<_>>();
+                        self.out.push_str(&format!("[[{}]]", name.join(".")));
+                        self.newline();
+                        self.map(key, m, false)?;
+                    }
+                }
+                Ok(())
+            }
+            _ => self.key_value(key, d, false),
+        };
+        self.depth -= 1;
+        r
+    }
+
+    fn table(
+        &mut self,
+        key: &[String],
+        m: &std::collections::BTreeMap<String, Data>,
+    ) -> Result<(), String> {
+        if key.len() == 1 {
+            self.newline();
+        }
+        if !key.is_empty() {
+            self.indent(key);
+            let name = key.iter().map(|k| toml_key_part(k)).collect::<Vec<_>>();
+            self.out.push_str(&format!("[{}]", name.join(".")));
+            self.newline();
+        }
+        self.map(key, m, false)
+    }
+
+    fn map(
+        &mut self,
+        key: &[String],
+        m: &std::collections::BTreeMap<String, Data>,
+        inline: bool,
+    ) -> Result<(), String> {
+        let mut direct = Vec::new();
+        let mut sub = Vec::new();
+        for (k, v) in m {
+            if toml_is_table(v)? {
+                sub.push((k, v));
+            } else {
+                direct.push((k, v));
+            }
+        }
+        if inline {
+            self.out.push('{');
+        }
+        let has_sub = !sub.is_empty();
+        for (group, trail) in [(direct, has_sub), (sub, false)] {
+            let n = group.len();
+            for (i, (k, v)) in group.into_iter().enumerate() {
+                if matches!(v, Data::Null) {
+                    continue;
+                }
+                if inline {
+                    self.key_value(std::slice::from_ref(k), v, true)?;
+                    if trail || i != n - 1 {
+                        self.out.push_str(", ");
+                    }
+                } else {
+                    let mut kk = key.to_vec();
+                    kk.push(k.clone());
+                    self.encode(&kk, v)?;
+                }
+            }
+        }
+        if inline {
+            self.out.push('}');
+        }
+        Ok(())
+    }
+
+    fn key_value(&mut self, key: &[String], d: &Data, inline: bool) -> Result<(), String> {
+        if let Some(last) = key.last() {
+            self.indent(key);
+            self.out.push_str(&toml_key_part(last));
+            self.out.push_str(" = ");
+        }
+        self.element(d)?;
+        if !inline && !key.is_empty() {
+            self.newline();
+        }
+        Ok(())
+    }
+
+    fn element(&mut self, d: &Data) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > 1000 {
+            return Err("toml: nesting too deep".into());
+        }
+        match d {
+            Data::Null => {}
+            Data::Bool(b) => self.out.push_str(if *b { "true" } else { "false" }),
+            Data::Int(i) => self.out.push_str(&i.to_string()),
+            Data::Float(f) => {
+                if f.is_nan() {
+                    self.out
+                        .push_str(if f.is_sign_negative() { "-nan" } else { "nan" });
+                } else if f.is_infinite() {
+                    self.out.push_str(if *f < 0.0 { "-inf" } else { "inf" });
+                } else {
+                    let t = json::go_format_float(*f, 'g', 64);
+                    let needs = !t.contains(['e', '.']);
+                    self.out.push_str(&t);
+                    if needs {
+                        self.out.push_str(".0");
+                    }
+                }
+            }
+            Data::String(s) => self.out.push_str(&toml_quote(s)),
+            Data::List(l) => {
+                self.out.push('[');
+                for (i, x) in l.iter().enumerate() {
+                    self.element(x)?;
+                    if i + 1 != l.len() {
+                        self.out.push_str(", ");
+                    }
+                }
+                self.out.push(']');
+            }
+            Data::Map(m) => self.map(&[], m, true)?,
+        }
+        self.depth -= 1;
+        Ok(())
+    }
 }

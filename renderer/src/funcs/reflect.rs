@@ -187,6 +187,11 @@ pub(super) mod oracle {
 
     /// Renders one template with Helm: its output, or Helm's error.
     pub(in crate::funcs) fn render(text: &str) -> Result<String, String> {
+        render_with(text, "")
+    }
+
+    /// Renders one template with Helm, with `values` (YAML or JSON) as values.yaml.
+    pub(in crate::funcs) fn render_with(text: &str, values: &str) -> Result<String, String> {
         static N: AtomicUsize = AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "sprig-oracle-{}-{}",
@@ -201,6 +206,7 @@ pub(super) mod oracle {
         )
         .expect("Chart.yaml");
         std::fs::write(tdir.join("t.yaml"), text).expect("template");
+        std::fs::write(dir.join("values.yaml"), values).expect("values");
         let out = std::process::Command::new("python3")
             .arg("/work/shared/tools/helm-oracle")
             .arg("render")
@@ -217,6 +223,64 @@ pub(super) mod oracle {
         } else {
             Err(j["error"].as_str().unwrap_or_default().to_string())
         }
+    }
+
+    /// Helm reads values files into float64 numbers.
+    fn json_value(j: &serde_json::Value) -> Value {
+        match j {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::String(s) => Value::str(s),
+            serde_json::Value::Array(a) => Value::list(a.iter().map(json_value).collect()),
+            serde_json::Value::Object(o) => {
+                Value::map(o.iter().map(|(k, v)| (k.clone(), json_value(v))).collect())
+            }
+        }
+    }
+
+    /// Renders each `(template, values JSON)` with our template engine and with Helm and
+    /// compares the text (or, for failures, the message after `at <…>: `).
+    pub(in crate::funcs) fn check_templates(cases: &[(&str, &str)]) {
+        if !available() {
+            eprintln!("helm oracle unavailable: differential checks skipped");
+            return;
+        }
+        let name = "p/templates/t.yaml";
+        let mut problems = Vec::new();
+        for (src, values) in cases {
+            let j: serde_json::Value = serde_json::from_str(values).expect("values json");
+            let mut top = std::collections::BTreeMap::new();
+            top.insert("Values".to_string(), json_value(&j));
+            let mut set = crate::template::TemplateSet::new();
+            let ours = set.parse(name, src).and_then(|()| {
+                set.execute(
+                    name,
+                    Value::map(top),
+                    &FuncCtx::default(),
+                    &crate::template::ExecOptions::default(),
+                )
+            });
+            let helm = render_with(src, values);
+            match (ours, helm) {
+                (Ok(o), Ok(h)) if o.replace("<no value>", "") == h => {}
+                (Err(o), Err(h)) => {
+                    let tail = o.message.rsplit(">: ").next().unwrap_or(&o.message);
+                    if !h.ends_with(tail) {
+                        problems.push(format!("{src}\n  ours: {}\n  helm: {h}", o.message));
+                    }
+                }
+                (o, h) => problems.push(format!(
+                    "{src}\n  ours: {:?}\n  helm: {h:?}",
+                    o.map_err(|e| e.message)
+                )),
+            }
+        }
+        assert!(
+            problems.is_empty(),
+            "differences from Helm:\n{}",
+            problems.join("\n")
+        );
     }
 
     /// Compares our functions with Helm's on every case; panics listing all differences.

@@ -802,6 +802,54 @@ pub(super) mod tests {
         }
     }
 
+    /// Renders `src` with our template engine (`.` is empty).
+    pub(in crate::funcs) fn render(src: &str) -> Result<String, String> {
+        let mut set = crate::template::TemplateSet::new();
+        set.parse("t", src).map_err(|e| e.to_string())?;
+        let ctx = FuncCtx::default();
+        set.execute("t", Value::empty_map(), &ctx, &Default::default())
+            .map_err(|e| e.to_string())
+    }
+
+    /// Template-level probes of all sprig2 functions whose output is deterministic.
+    #[test]
+    fn templates_match_helm() {
+        if !oracle_available() {
+            eprintln!("skipped: helm oracle (python3 helm_python) not available");
+            return;
+        }
+        let probes = [
+            r#"{{ semverCompare ">=1.21-0" "v1.30.2-eks-1234" }} {{ semverCompare "~1.2" "1.3.0" }}"#,
+            r#"{{ $v := semver "v1.2.3-rc.1+b5" }}{{ $v }} {{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Original }} {{ $v.Prerelease }} {{ $v.Metadata }}"#,
+            r#"{{ $v := semver "1.2" }}{{ typeOf $v }} {{ $v | toJson }} {{ toYaml (dict "v" $v) }} {{ $v.IncMinor }} {{ typeOf $v.IncMajor }}"#,
+            r#"{{ $v := semver "1.2.3" }}{{ $v.Compare (semver "1.3") }} {{ $v.LessThan (semver "1.3") }} {{ ($v.SetPrerelease "x").String }} {{ if eq $v.Major 1 }}one{{ end }}"#,
+            r#"{{ if semverCompare "<1.19-0" "v1.30.0" }}old{{ else }}new{{ end }} {{ printf "%v %s" (semver "2") (semver "3") }}"#,
+            r#"{{ $t := toDate "2006-01-02 15:04:05" "2024-01-31 17:08:09" }}{{ $t }} {{ $t | toJson }} {{ $t.Year }} {{ $t.Format "Jan 2" }} {{ $t | date "02/01/2006" }}"#,
+            r#"{{ toYaml (dict "t" (toDate "2006-01-02" "2024-01-31")) }}"#,
+            r#"{{ dateInZone "2006-01-02 15:04 MST" (toDate "2006-01-02" "2024-07-05") "America/New_York" }} {{ date "2006" 0 }} {{ htmlDate 86400 }}"#,
+            r#"{{ dateModify "-1.5h" (toDate "2006-01-02" "2024-03-05") }} {{ unixEpoch (toDate "2006-01-02" "2024-03-05") }} {{ durationRound "2000h" }} {{ duration "90" }}"#,
+            r#"{{ toDate "2006-01-02" "garbage" }} {{ (toDate "2006-01-02" "2024-03-05").Weekday }}"#,
+            r#"{{ sha256sum "abc" }} {{ sha1sum "abc" }} {{ adler32sum "abc" }} {{ "x" | sha512sum | trunc 16 }}"#,
+            r#"{{ derivePassword 1 "long" "password" "user" "example.com" }} {{ htpasswd "a:b" "c" }} {{ getHostByName "helm.sh" | quote }}"#,
+            r#"{{ randAlphaNum 12 | len }} {{ randAlpha 5 | len }} {{ randNumeric 3 | len }} {{ randAscii 7 | len }} {{ uuidv4 | len }} {{ randBytes 9 | len }}"#,
+            r#"{{ randInt 4 5 }} {{ shuffle "aaa" }} {{ genPrivateKey "foo" }} {{ encryptAES "k" "" | quote }}"#,
+            r#"{{ $ca := genCA "ca" 3 }}{{ typeOf $ca }} {{ $ca.Cert | trunc 27 }} {{ keys ($ca | toJson | fromJson) | sortAlpha }} {{ (genSignedCert "x" nil (list "a") 3 $ca).Key | trunc 31 }}"#,
+            r#"{{ $k := genPrivateKey "ecdsa" }}{{ $k | trunc 30 }} {{ (genSelfSignedCertWithKey "s" (list "1.2.3.4") nil 1 $k).Key | eq $k }}"#,
+            r#"{{ ago now | len }} {{ now | date "2006" | len }} {{ now | typeOf }}"#,
+        ];
+        let src: String = probes.iter().map(|p| format!("{p}\n")).collect();
+        let helm = oracle("templates", &src).expect("helm renders");
+        let ours = render(&src).expect("we render");
+        let mut bad = Vec::new();
+        for ((p, h), o) in probes.iter().zip(helm.lines()).zip(ours.lines()) {
+            if h != o {
+                bad.push(format!("{p}\n  helm: {h}\n  ours: {o}"));
+            }
+        }
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
+        assert_eq!(helm.lines().count(), ours.lines().count());
+    }
+
     const CONSTRAINTS: &[&str] = &[
         "1.2.3",
         "=1.2.3",

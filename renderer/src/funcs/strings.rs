@@ -3,7 +3,7 @@
 //! Go strings are byte strings: `trunc`, `substr`, `abbrev`, `wrap`, `initials` and `nospace`
 //! work on bytes as Go does (a cut inside a UTF-8 sequence yields U+FFFD here, invalid bytes in
 //! Go). Argument order follows Sprig (the string last, for pipelines). The case conversions
-//! (`snakecase`, `kebabcase`, `camelcase`) follow huandu/xstrings v1.5 in [`strcase`].
+//! (`snakecase`, `kebabcase`, `camelcase`) follow huandu/xstrings v1.5 in `conv::strcase`.
 
 use std::collections::HashMap;
 
@@ -46,12 +46,18 @@ pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     m.insert("initials", |_, a| str1("initials", a, initials));
     m.insert("swapcase", |_, a| str1("swapcase", a, swapcase));
     m.insert("snakecase", |_, a| {
-        str1("snakecase", a, |s| strcase::lower_joined(s, '_'))
+        str1("snakecase", a, |s| {
+            super::conv::strcase::lower_joined(s, '_')
+        })
     });
     m.insert("kebabcase", |_, a| {
-        str1("kebabcase", a, |s| strcase::lower_joined(s, '-'))
+        str1("kebabcase", a, |s| {
+            super::conv::strcase::lower_joined(s, '-')
+        })
     });
-    m.insert("camelcase", |_, a| str1("camelcase", a, strcase::pascal));
+    m.insert("camelcase", |_, a| {
+        str1("camelcase", a, super::conv::strcase::pascal)
+    });
     m.insert("wrap", wrap);
     m.insert("wrapWith", wrap_with);
     m.insert("contains", |_, a| {
@@ -119,7 +125,7 @@ fn is_space(c: char) -> bool {
 }
 
 /// Go maps case rune by rune; a rune without a single-rune mapping stays as it is.
-fn map_case(c: char, upper: bool) -> char {
+pub(super) fn map_case(c: char, upper: bool) -> char {
     if c == '\u{130}' && !upper {
         return 'i';
     }
@@ -625,248 +631,6 @@ fn sort_alpha(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     };
     v.sort();
     Ok(Value::list(v.into_iter().map(Value::string).collect()))
-}
-
-/// Case conversions of huandu/xstrings v1.5 (`ToSnakeCase`, `ToKebabCase`, `ToPascalCase`).
-mod strcase {
-    /// Space, `_` and `-` join words.
-    fn is_connector(c: char) -> bool {
-        c == '-' || c == '_' || c.is_whitespace()
-    }
-
-    /// xstrings' `isAlphabet`: letters except the common CJK ideographs.
-    fn is_alphabet(c: char) -> bool {
-        c.is_alphabetic()
-            && !('\u{4E00}'..='\u{9FCC}').contains(&c)
-            && !(c >= '\u{3400}' && c <= '\u{4DB5}')
-            && !(c >= '\u{20000}' && c <= '\u{2A6D6}')
-            && !(c >= '\u{2A700}' && c <= '\u{2B734}')
-            && !(c >= '\u{2B740}' && c <= '\u{2B81D}')
-            && !(c >= '\u{F900}' && c <= '\u{FAFF}')
-            && !(c >= '\u{2F800}' && c <= '\u{2FA1F}')
-    }
-
-    /// Go's `unicode.IsPunct` (category P), approximated beyond Latin-1 by the common blocks.
-    fn is_punct(c: char) -> bool {
-        if c.is_ascii() {
-            return c.is_ascii_punctuation()
-                && !matches!(c, '$' | '+' | '<' | '=' | '>' | '^' | '`' | '|' | '~');
-        }
-        matches!(c, '¡' | '§' | '«' | '¶' | '·' | '»' | '¿' | '\u{2010}'..='\u{2027}'
-            | '\u{2030}'..='\u{2043}' | '\u{2045}'..='\u{2051}' | '\u{2053}'..='\u{205E}'
-            | '\u{3001}'..='\u{3003}' | '\u{3008}'..='\u{3011}' | '\u{FF01}'..='\u{FF03}'
-            | '\u{FF05}'..='\u{FF0A}' | '\u{FF0C}'..='\u{FF0F}' | '\u{FF1A}' | '\u{FF1B}'
-            | '\u{FF1F}' | '\u{FF20}')
-    }
-
-    fn is_upper(c: char) -> bool {
-        c.is_uppercase()
-    }
-
-    fn is_number(c: char) -> bool {
-        c.is_numeric()
-    }
-
-    #[derive(Clone, Copy, PartialEq)]
-    enum Kind {
-        /// Past the end.
-        End,
-        Number,
-        Upper,
-        Alphabet,
-        Connector,
-        Punct,
-        Other,
-    }
-
-    /// Splits `s` into xstrings' words: connector runs, punctuation runs, an upper-case letter
-    /// with the lower-case letters after it (or a run of capitals, leaving the last one to the
-    /// next word when lower case follows: `HTTPServer` → `HTTP`, `Server`), lower-case runs,
-    /// number runs, and runs of anything else.
-    fn words(s: &str) -> Vec<(Kind, &str)> {
-        let cs: Vec<(usize, char)> = s.char_indices().collect();
-        let mut out = Vec::new();
-        let mut i = 0;
-        let run = |mut j: usize, pred: &dyn Fn(char) -> bool| {
-            while j < cs.len() && pred(cs[j].1) {
-                j += 1;
-            }
-            j
-        };
-        while i < cs.len() {
-            let c = cs[i].1;
-            let (kind, end) = if is_connector(c) {
-                (Kind::Connector, run(i + 1, &is_connector))
-            } else if is_punct(c) {
-                (Kind::Punct, run(i + 1, &is_punct))
-            } else if is_upper(c) {
-                let next = cs.get(i + 1).map(|x| x.1);
-                match next {
-                    Some(n) if is_upper(n) => {
-                        let j = run(i + 1, &is_upper);
-                        if j < cs.len() && is_alphabet(cs[j].1) {
-                            (Kind::Upper, j - 1)
-                        } else {
-                            (Kind::Upper, j)
-                        }
-                    }
-                    Some(n) if is_alphabet(n) => (
-                        Kind::Upper,
-                        run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
-                    ),
-                    _ => (Kind::Upper, i + 1),
-                }
-            } else if is_alphabet(c) {
-                (
-                    Kind::Alphabet,
-                    run(i + 1, &|x: char| is_alphabet(x) && !is_upper(x)),
-                )
-            } else if is_number(c) {
-                (Kind::Number, run(i + 1, &is_number))
-            } else {
-                (
-                    Kind::Other,
-                    run(i + 1, &|x: char| {
-                        !(is_connector(x) || is_alphabet(x) || is_number(x) || is_punct(x))
-                    }),
-                )
-            };
-            let from = cs[i].0;
-            let to = cs.get(end).map_or(s.len(), |x| x.0);
-            out.push((kind, &s[from..to]));
-            i = end;
-        }
-        out
-    }
-
-    /// Writes a word: capitals lowered and connectors replaced in upper-case and connector
-    /// words, other words as they are.
-    fn put(out: &mut String, (kind, w): (Kind, &str), conn: char) {
-        if kind != Kind::Upper && kind != Kind::Connector {
-            out.push_str(w);
-            return;
-        }
-        for c in w.chars() {
-            if is_connector(c) {
-                out.push(conn);
-            } else {
-                out.push(super::map_case(c, false));
-            }
-        }
-    }
-
-    /// `ToSnakeCase` (`conn` = `_`) and `ToKebabCase` (`conn` = `-`).
-    pub(super) fn lower_joined(s: &str, conn: char) -> String {
-        let ws = words(s);
-        let mut out = String::with_capacity(s.len() + 8);
-        if ws.is_empty() {
-            return out;
-        }
-        let at = |p: usize| ws.get(p).copied().unwrap_or((Kind::End, ""));
-        let mut p = 0;
-        let sep = |k: Kind| !matches!(k, Kind::End | Kind::Connector | Kind::Punct);
-        // Each round writes the current word, then decides what joins it to the next.
-        while p + 1 < ws.len() {
-            let (kind, _) = at(p);
-            if kind != Kind::Connector {
-                put(&mut out, at(p), conn);
-            }
-            let prev = at(p);
-            p += 1;
-            match prev.0 {
-                Kind::Number => {
-                    // Letters and digits after a number stay glued to it.
-                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
-                        put(&mut out, at(p), conn);
-                        p += 1;
-                    }
-                    if sep(at(p).0) {
-                        out.push(conn);
-                    }
-                }
-                Kind::Connector => put(&mut out, prev, conn),
-                Kind::Punct => {}
-                _ => {
-                    if at(p).0 != Kind::Number {
-                        if sep(at(p).0) {
-                            out.push(conn);
-                        }
-                        continue;
-                    }
-                    if p + 1 >= ws.len() {
-                        continue;
-                    }
-                    let num = at(p);
-                    p += 1;
-                    if at(p).0 != Kind::Alphabet {
-                        // "Bld4Floor" → "bld4_floor": the number ends the word before it.
-                        put(&mut out, num, conn);
-                        if at(p).0 != Kind::Connector && at(p).0 != Kind::Punct {
-                            out.push(conn);
-                        }
-                        continue;
-                    }
-                    // "HTTP2xx" → "http_2xx": lower case after a number starts a new word.
-                    out.push(conn);
-                    put(&mut out, num, conn);
-                    while matches!(at(p).0, Kind::Alphabet | Kind::Number) {
-                        put(&mut out, at(p), conn);
-                        p += 1;
-                    }
-                    if sep(at(p).0) {
-                        out.push(conn);
-                    }
-                }
-            }
-        }
-        put(&mut out, at(p), conn);
-        out
-    }
-
-    /// `ToPascalCase`: words joined by connectors get an upper-case first letter; capitals
-    /// right after a word's upper-case first letter are lowered (`GOLANG` → `Golang`) until
-    /// a non-capital appears; leading connectors and connector runs keep all but one rune.
-    pub(super) fn pascal(s: &str) -> String {
-        let cs: Vec<char> = s.chars().collect();
-        let mut out = String::with_capacity(s.len());
-        let mut i = 0;
-        while i < cs.len() && is_connector(cs[i]) {
-            out.push(cs[i]);
-            i += 1;
-        }
-        if i == cs.len() {
-            // xstrings writes the last rune once more when nothing but connectors was seen.
-            if let Some(c) = cs.last() {
-                out.push(*c);
-            }
-            return out;
-        }
-        let mut first_upper = is_upper(cs[i]);
-        let mut cur = super::map_case(cs[i], true);
-        for &next in &cs[i + 1..] {
-            let prev = cur;
-            cur = next;
-            if is_connector(cur) && is_connector(prev) {
-                out.push(prev);
-                continue;
-            }
-            if is_connector(prev) {
-                first_upper = is_upper(cur);
-                cur = super::map_case(cur, true);
-            } else {
-                if first_upper {
-                    if is_upper(cur) {
-                        cur = super::map_case(cur, false);
-                    } else {
-                        first_upper = false;
-                    }
-                }
-                out.push(prev);
-            }
-        }
-        out.push(cur);
-        out
-    }
 }
 
 #[cfg(test)]

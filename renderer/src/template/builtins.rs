@@ -54,6 +54,15 @@ pub(super) fn call(
     iface: &[bool],
     first_arg: &str,
 ) -> Result<Value, String> {
+    // A Go map or slice type with methods (`.Files`, `APIVersions`) indexes as its data.
+    if let (Builtin::Index | Builtin::Len | Builtin::Slice, Some(Value::Object(o))) = (b, a.first())
+    {
+        if let Some(v) = o.as_value() {
+            let mut a2 = a.to_vec();
+            a2[0] = v;
+            return call(b, &a2, iface, first_arg);
+        }
+    }
     Ok(match b {
         Builtin::Not => Value::Bool(!a[0].truthy()),
         Builtin::Len => {

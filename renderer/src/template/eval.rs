@@ -81,6 +81,8 @@ pub(super) struct State<'a> {
     depth: usize,
     included: HashMap<Box<str>, usize>,
     overlays: Vec<Arc<Overlay>>,
+    /// Arguments of plain function calls being evaluated.
+    args: Vec<Value>,
     /// The stack address when the execution started, and how many bytes below it nested
     /// templates may use (deep `include` recursion would overflow the native stack).
     stack_top: usize,
@@ -112,6 +114,7 @@ impl<'a> State<'a> {
             depth: 0,
             included: HashMap::new(),
             overlays: Vec::new(),
+            args: Vec::with_capacity(32),
         }
     }
 
@@ -357,7 +360,12 @@ impl<'a> State<'a> {
     }
 
     fn walk_range_inner(&mut self, tree: &Tree, dot: &Dot, b: &Branch, out: &mut String) -> R<()> {
-        let val = self.eval_pipeline(tree, dot, &b.pipe)?;
+        let mut val = self.eval_pipeline(tree, dot, &b.pipe)?;
+        if let Value::Object(o) = &val {
+            if let Some(v) = o.as_value() {
+                val = v;
+            }
+        }
         let mut ran = false;
         match &val {
             Value::List(l) => {
@@ -750,11 +758,18 @@ impl<'a> State<'a> {
                             v,
                         })
                     }
-                    None => Err(self.errorf(
-                        tree,
-                        at,
-                        &format!("can't evaluate field {name} in type {}", o.type_name()),
-                    )),
+                    None => match o.as_value() {
+                        // A map type with methods: other names are keys.
+                        Some(m @ Value::Map(_)) => {
+                            let recv = Dot { v: m, iface: false };
+                            self.eval_field(tree, dot, name, at, args, fin, recv)
+                        }
+                        _ => Err(self.errorf(
+                            tree,
+                            at,
+                            &format!("can't evaluate field {name} in type {}", o.type_name()),
+                        )),
+                    },
                 }
             }
             v => {
@@ -840,14 +855,24 @@ impl<'a> State<'a> {
                 }
             }
             FuncRef::Plain(f) => {
-                let mut vals = Vec::with_capacity(rest.len() + 1);
+                // Arguments go on a shared stack (no allocation per call); nested calls made
+                // while evaluating them push above and truncate back.
+                let base = self.args.len();
                 for a in rest {
-                    vals.push(self.eval_arg(tree, dot, a)?.v);
+                    match self.eval_arg(tree, dot, a) {
+                        Ok(d) => self.args.push(d.v),
+                        Err(e) => {
+                            self.args.truncate(base);
+                            return Err(e);
+                        }
+                    }
                 }
                 if let Some(f) = fin {
-                    vals.push(f);
+                    self.args.push(f);
                 }
-                f(self.ctx, &vals).map_err(|e| self.func_error(tree, call_at, name, e))
+                let r = f(self.ctx, &self.args[base..]);
+                self.args.truncate(base);
+                r.map_err(|e| self.func_error(tree, call_at, name, e))
             }
         }
     }
@@ -898,33 +923,33 @@ impl<'a> State<'a> {
 
     fn include(&mut self, tree: &Tree, at: At<'_>, vals: Vec<Value>) -> R<Value> {
         let mut it = vals.into_iter();
-        let name = it.next().unwrap_or(Value::Nil);
+        let name_v = it.next().unwrap_or(Value::Nil);
         let data = it.next().unwrap_or(Value::Nil);
-        let name = name.as_str().unwrap_or("").to_string();
-        let count = self.included.get(name.as_str()).copied().unwrap_or(0);
+        let name = name_v.as_str().unwrap_or("");
+        let count = self.included.get(name).copied().unwrap_or(0);
         if count > INCLUDE_MAX {
             let inner = "unable to execute template".to_string();
             let msg = format!("rendering template has a nested reference name: {name}: {inner}");
             return Err(self.wrap_err(tree, at, "include", &msg.clone(), vec![msg, inner]));
         }
-        match self.included.get_mut(name.as_str()) {
+        match self.included.get_mut(name) {
             Some(c) => *c += 1,
             None => {
-                self.included.insert(name.as_str().into(), 1);
+                self.included.insert(name.into(), 1);
             }
         }
-        let r = match self.find_template(&name) {
+        let r = match self.find_template(name) {
             Some(t) => {
                 let mut buf = String::new();
                 self.exec_tree(&t, data, &mut buf).map(|_| buf)
             }
             None => Err(Box::new(TemplateError::plain(format!(
                 "template: no template {} associated with template {}",
-                quote_go(&name),
+                quote_go(name),
                 quote_go(ROOT_NAME)
             )))),
         };
-        if let Some(c) = self.included.get_mut(name.as_str()) {
+        if let Some(c) = self.included.get_mut(name) {
             *c = c.saturating_sub(1);
         }
         match r {

@@ -503,7 +503,7 @@ const OK_CASES: &[&str] = &[
     "{{ printf \"%#v|%#v|%#v|%#v|%#v\" .Values.l .Values.s .Values.f .Values.n 3 }}",
     "{{ printf \"%v|%.1f|%.0f|%.0f|%g|%G|%E\" 0.1 0.25 0.5 1.5 1e-5 1e21 123.456 }}",
     "{{ printf \"%6.2v|%v|%v|%v\" 3.14159 -0.0 100000000.0 1e100 }}",
-    "{{ printf \"%s %s\" .Values.b .Values.i }}|{{ printf \"%d\" .Values.f }}|{{ printf \"%x\" .Values.f }}|{{ printf \"%q\" 10 }}",
+    "{{ printf \"%s %s\" .Values.b .Values.i }}|{{ printf \"%d\" .Values.f }}|{{ printf \"%x|%X|%.2x|%b|%x\" .Values.f .Values.f 3.3 .Values.f 0.0 }}|{{ printf \"%q\" 10 }}",
     "{{ printf \"%[1]s %[1]q %[3]v %v\" \"a\" \"b\" \"c\" }}|{{ printf \"%[5]d\" 1 }}|{{ printf \"%*d|%-*d|%.*f\" 5 1 4 2 2 3.14159 }}",
     "{{ print .Values.l .Values.m .Values.nl }}|{{ print \"a\" 1 2 \"b\" \"c\" .Values.f true }}|{{ println }}",
     "{{ .Values.s | printf \"%s-%s\" \"x\" }}|{{ .Values.missing | printf \"%v\" }}|{{ .Values.n | print }}",
@@ -514,7 +514,7 @@ const OK_CASES: &[&str] = &[
     "{{ range $i, $v := .Values.m }}{{ $i }}{{ $v }}{{ else }}E{{ end }}|{{ range $v := .Values.missing }}x{{ end }}",
     "{{ (print \"a\" \"b\") }}|{{ (printf \"%s\" \"x\") | print }}|{{ $x := (index .Values.ml 1) }}{{ $x.name }}",
     // parenthesized pipelines and chains
-    "{{ (.Values.missing).x }}|{{ (index .Values.ml 0).name }}|{{ (.Values.m).a }}|{{ $m := .Values.m }}{{ $m.a }}|{{ $.Values.m.a }}",
+    "{{\n .Values.s\n |\n }}|{{ (.Values.missing).x }}|{{ (index .Values.ml 0).name }}|{{ (.Values.m).a }}|{{ $m := .Values.m }}{{ $m.a }}|{{ $.Values.m.a }}",
 ];
 
 const OK_VALUES: &str = r#"{"i": 3, "f": 1.5, "big": 12345678, "small": 0.00001, "s": "str", "b": true,
@@ -609,7 +609,6 @@ const ERR_CASES: &[&str] = &[
     "{{ if .x }}\n{{ else }}\n",
     "\n\n{{ end }}",
     "{{ range $i, $v := .x }}{{ $z }}{{ end }}",
-    "{{\n .a\n |\n }}",
     "{{ .a | 1 }}",
     "{{ .a.1 }}",
     "{{ 1.a }}",
@@ -786,4 +785,86 @@ fn deep_include_recursion_fails_cleanly() {
         "{}",
         &msg[msg.len().saturating_sub(300)..]
     );
+}
+
+/// A Go struct with a field, a method with arguments, and map data (like Helm's `.Files`).
+struct Files;
+
+impl crate::value::Object for Files {
+    fn type_name(&self) -> &str {
+        "engine.files"
+    }
+    fn field(&self, name: &str) -> Option<Value> {
+        (name == "Kind").then(|| Value::str("files"))
+    }
+    fn has_method(&self, name: &str) -> bool {
+        name == "Get"
+    }
+    fn call_method(&self, name: &str, args: &[Value]) -> Result<Value, FuncError> {
+        match (name, args) {
+            ("Get", [Value::String(s)]) => Ok(Value::string(format!("<{s}>"))),
+            _ => Err(FuncError::new("bad call")),
+        }
+    }
+    fn as_value(&self) -> Option<Value> {
+        let mut m = BTreeMap::new();
+        m.insert("b.txt".to_string(), Value::str("B"));
+        m.insert("a.txt".to_string(), Value::str("A"));
+        Some(Value::map(m))
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[test]
+fn objects_fields_methods_and_data() {
+    let mut top = BTreeMap::new();
+    top.insert("Files".to_string(), Value::Object(std::rc::Rc::new(Files)));
+    let dot = Value::map(top);
+    let src = r#"{{ .Files.Kind }}|{{ .Files.Get "x" }}|{{ "y" | .Files.Get }}|{{ range $k, $v := .Files }}{{ $k }}={{ $v }};{{ end }}|{{ len .Files }}|{{ index .Files "a.txt" }}|{{ .Files.a }}"#;
+    assert_eq!(
+        run(src, dot.clone()).unwrap(),
+        "files|<x>|<y>|a.txt=A;b.txt=B;|2|A|<no value>"
+    );
+    let e = run("{{ .Files.Get 1 }}", dot.clone()).unwrap_err().message;
+    assert!(e.ends_with("error calling Get: bad call"), "{e}");
+    let e = run("{{ .Files.Kind 1 }}", dot).unwrap_err().message;
+    assert!(
+        e.ends_with("Kind has arguments but cannot be invoked as function"),
+        "{e}"
+    );
+}
+
+#[test]
+fn strict_mode_reports_missing_keys() {
+    let mut set = TemplateSet::new();
+    set.parse("t", "{{ .Values.nope }}").unwrap();
+    let ctx = FuncCtx::default();
+    let e = set
+        .execute("t", values("{}"), &ctx, &ExecOptions { strict: true })
+        .unwrap_err();
+    assert!(
+        e.message.ends_with("map has no entry for key \"nope\""),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn parsed_sets_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<TemplateSet>();
+}
+
+#[test]
+fn later_definitions_replace_earlier_ones_unless_empty() {
+    let mut set = TemplateSet::new();
+    set.parse("a", r#"{{ define "x" }}A{{ end }}"#).unwrap();
+    set.parse("b", r#"{{ define "x" }}B{{ end }}"#).unwrap();
+    set.parse("c", r#"{{ define "x" }}  {{ end }}"#).unwrap();
+    set.parse("main", r#"{{ template "x" }}"#).unwrap();
+    let ctx = FuncCtx::default();
+    let out = set.execute("main", Value::Nil, &ctx, &ExecOptions::default());
+    assert_eq!(out.unwrap(), "B");
 }

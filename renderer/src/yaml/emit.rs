@@ -25,7 +25,7 @@ const BEST_WIDTH: usize = 80;
 const BEST_INDENT: i64 = 2;
 /// Nesting deeper than this is refused (encoding/json's own limit is far larger, but no real
 /// value gets near it and the emitter recurses).
-const MAX_DEPTH: usize = 2000;
+const MAX_DEPTH: usize = 1000;
 
 /// `sigs.k8s.io/yaml.Marshal(v)` as text (ends with a newline), or its error text.
 pub fn marshal(d: &Data) -> Result<String, String> {
@@ -245,6 +245,7 @@ impl Emitter {
                 self.scalar(&t, Style::Plain, ctx)
             }
             Data::Float(f) => self.scalar(&number_text(*f), Style::Plain, ctx),
+            Data::String(s) if self.pretty => self.string(s, ctx),
             Data::String(s) => self.string(&reread(s), ctx),
             Data::List(l) if l.is_empty() => self.empty_flow("[", "]"),
             Data::Map(m) if m.is_empty() => self.empty_flow("{", "}"),
@@ -259,13 +260,16 @@ impl Emitter {
             }
             Data::Map(m) => {
                 self.increase_indent(false, false);
-                let mut keys: Vec<(String, &Data)> =
-                    m.iter().map(|(k, v)| (reread(k), v)).collect();
-                keys.sort_by(|a, b| natural_cmp(&a.0, &b.0));
+                let mut keys: Vec<(String, &Data)> = m
+                    .iter()
+                    .map(|(k, v)| (if self.pretty { k.clone() } else { reread(k) }, v))
+                    .collect();
+                let v3 = self.pretty;
+                keys.sort_by(|a, b| natural_cmp(&a.0, &b.0, v3));
                 for (k, v) in keys {
                     let k = &k;
                     self.write_indent();
-                    let a = Analysis::of(k);
+                    let a = Analysis::of(k, self.pretty);
                     if !a.multiline && k.len() <= 128 {
                         self.string(k, Ctx::KEY);
                         self.write_indicator(":", false, false, false);
@@ -300,7 +304,7 @@ impl Emitter {
     }
 
     fn scalar(&mut self, value: &str, requested: Style, ctx: Ctx) {
-        let a = Analysis::of(value);
+        let a = Analysis::of(value, self.pretty);
         let mut style = requested;
         if ctx.simple_key && a.multiline {
             style = Style::Double;
@@ -328,7 +332,7 @@ impl Emitter {
     }
 
     fn write_plain(&mut self, value: &str, allow_breaks: bool) {
-        if !self.whitespace {
+        if !(self.whitespace || self.pretty && value.is_empty()) {
             self.put(' ');
         }
         let chars: Vec<char> = value.chars().collect();
@@ -649,7 +653,9 @@ struct Analysis {
 }
 
 impl Analysis {
-    fn of(value: &str) -> Analysis {
+    /// `v3`: go-yaml v3's variant, where a tab rules out plain and single-quoted styles but
+    /// not a literal block.
+    fn of(value: &str, v3: bool) -> Analysis {
         if value.is_empty() {
             return Analysis {
                 multiline: false,
@@ -661,7 +667,7 @@ impl Analysis {
         let chars: Vec<char> = value.chars().collect();
         let n = chars.len();
         let mut block_indicators = value.starts_with("---") || value.starts_with("...");
-        let (mut line_breaks, mut special) = (false, false);
+        let (mut line_breaks, mut special, mut tabs) = (false, false, false);
         let (mut leading_space, mut leading_break) = (false, false);
         let (mut trailing_space, mut trailing_break) = (false, false);
         let (mut break_space, mut space_break) = (false, false);
@@ -685,7 +691,9 @@ impl Analysis {
                     _ => {}
                 }
             }
-            if !is_printable(c) {
+            if v3 && c == '\t' {
+                tabs = true;
+            } else if !is_printable(c) {
                 special = true;
             }
             if c == ' ' {
@@ -735,9 +743,11 @@ impl Analysis {
             a.block_plain_allowed = false;
             a.single_quoted_allowed = false;
         }
-        if space_break || special {
+        if space_break || special || tabs {
             a.block_plain_allowed = false;
             a.single_quoted_allowed = false;
+        }
+        if space_break || special {
             a.block_allowed = false;
         }
         if line_breaks || block_indicators {
@@ -749,10 +759,10 @@ impl Analysis {
 
 /// go-yaml's map key order for string keys: letters before non-letters, runs of digits
 /// compared by value.
-fn natural_cmp(a: &str, b: &str) -> Ordering {
-    if less(a, b) {
+fn natural_cmp(a: &str, b: &str, v3: bool) -> Ordering {
+    if less(a, b, v3) {
         Ordering::Less
-    } else if less(b, a) {
+    } else if less(b, a, v3) {
         Ordering::Greater
     } else {
         Ordering::Equal
@@ -763,12 +773,16 @@ fn is_digit(c: char) -> bool {
     c.is_ascii_digit() || (!c.is_ascii() && c.is_numeric())
 }
 
-fn less(a: &str, b: &str) -> bool {
+/// go-yaml's `keyList.Less` on two strings; `v3` adds v3's rule that after a digit a letter
+/// sorts before a digit.
+fn less(a: &str, b: &str, v3: bool) -> bool {
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
     let mut i = 0;
+    let mut digits = false;
     while i < ar.len() && i < br.len() {
         if ar[i] == br[i] {
+            digits = is_digit(ar[i]);
             i += 1;
             continue;
         }
@@ -778,7 +792,7 @@ fn less(a: &str, b: &str) -> bool {
             return ar[i] < br[i];
         }
         if al || bl {
-            return bl;
+            return if v3 && digits { al } else { bl };
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
         if ar[i] == '0' || br[i] == '0' {
@@ -826,7 +840,7 @@ mod tests {
             "b", "x2y9", "x2y10", "é",
         ];
         let mut keys: Vec<&str> = want.iter().rev().copied().collect();
-        keys.sort_by(|a, b| natural_cmp(a, b));
+        keys.sort_by(|a, b| natural_cmp(a, b, false));
         assert_eq!(keys, want);
     }
 }

@@ -41,6 +41,25 @@ impl YamlError {
     }
 }
 
+/// The string sigs.k8s.io/yaml puts in a Go `string` struct field (Chart.yaml's `version`,
+/// `appVersion`, annotations…) when the YAML holds a number or bool there: ints in decimal,
+/// floats as `strconv.FormatFloat(f, 'g', -1, 32)` (so `1.10` → `1.1`, `1.0` → `1`),
+/// `true`/`false`. `None` for strings, null and collections.
+///
+/// `Data` no longer says whether the YAML had an int or a float; integral values below 2^53
+/// are taken as ints (a float literal such as `1e10` would give `1e+10` in Helm).
+pub fn go_string_field(d: &Data) -> Option<String> {
+    match d {
+        Data::Bool(b) => Some(b.to_string()),
+        Data::Int(i) => Some(i.to_string()),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
+            Some(format!("{}", *f as i64))
+        }
+        Data::Float(f) => Some(crate::json::go_format_float(*f, 'g', 32)),
+        _ => None,
+    }
+}
+
 const PREFIX: &str = "error converting YAML to JSON: ";
 
 /// Parses the first YAML document the way `sigs.k8s.io/yaml.Unmarshal` into `interface{}` does
@@ -82,3 +101,6 @@ mod tests;
 
 #[cfg(test)]
 mod oracle_tests;
+
+#[cfg(test)]
+mod oracle_docs;

@@ -323,6 +323,8 @@ fn to_yaml_matches_helm() {
         &[
             ("all.yaml", "{{ toYaml (omit .Values \"ctl\") }}"),
             ("lst.yaml", "{{ toYaml .Values.lst }}"),
+            ("pretty.yaml", "{{ toYamlPretty (omit .Values \"ctl\") }}"),
+            ("toml.yaml", "{{ toToml (omit .Values \"ctl\") }}"),
             (
                 "one.yaml",
                 "{{ toYaml .Values.s.k0100 }}|{{ toYaml .Values.s.k0005 }}|{{ toYaml .Values.ctl }}",
@@ -340,6 +342,19 @@ fn to_yaml_matches_helm() {
             to_yaml(&Data::Map(p))
         }),
         ("t/templates/lst.yaml", to_yaml(&m["lst"])),
+        ("t/templates/toml.yaml", {
+            let mut p = m.clone();
+            p.remove("ctl");
+            let v = crate::value::Value::from_data(&Data::Map(p));
+            let f = crate::funcs::lookup("toToml").expect("toToml registered");
+            let out = f(&crate::value::FuncCtx::default(), &[v]).expect("toToml never fails");
+            out.as_str().unwrap_or_default().to_string()
+        }),
+        ("t/templates/pretty.yaml", {
+            let mut p = m.clone();
+            p.remove("ctl");
+            to_yaml_pretty(&crate::value::Value::from_data(&Data::Map(p)))
+        }),
         (
             "t/templates/one.yaml",
             format!(

@@ -69,6 +69,7 @@ pub(crate) fn parse_docs(text: &str, max_docs: usize) -> Result<Vec<Doc>, Syntax
     let mut docs = Vec::new();
     let mut b = Builder::default();
     let mut in_doc = false;
+    let mut offsets: Option<Vec<usize>> = None;
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| scan_error(text, &e))?;
         let line0 = span.start.line().saturating_sub(1);
@@ -100,6 +101,9 @@ pub(crate) fn parse_docs(text: &str, max_docs: usize) -> Result<Vec<Doc>, Syntax
                 b.add(Kind::Alias { target, name }, line0, 0)?;
             }
             Event::Scalar(value, style, anchor, tag) => {
+                if style == ScalarStyle::DoubleQuoted && value.contains('/') {
+                    check_escapes(text, &mut offsets, span.start.index(), span.end.index())?;
+                }
                 let tag = tag.map(|t| format!("{}{}", t.handle, t.suffix));
                 let implicit = match &tag {
                     None => style == ScalarStyle::Plain,
@@ -184,45 +188,100 @@ fn alias_name(text: &str, index: usize) -> String {
 
 /// Rewrites a saphyr error into libyaml's message and go-yaml's line number.
 ///
-/// go-yaml reports `problem_mark.line + 1` for scanner errors and `problem_mark.line` (0-based,
-/// so one less) for parser errors; a line of 0 is left out.
+/// go-yaml prints `problem_mark.line + 1` for scanner errors and `problem_mark.line` (0-based,
+/// so one less) for parser errors, and no line at all when the 0-based line is 0.
 fn scan_error(text: &str, e: &ScanError) -> SyntaxError {
-    let _ = text;
     let info = e.info();
-    let line1 = e.marker().line();
-    // saphyr words parser errors as libyaml's "context, problem"; go-yaml prints the problem.
-    let (message, parser_error) = match info {
-        s if s.starts_with("while parsing a block mapping, did not find expected key") => {
-            ("did not find expected key".to_string(), true)
+    // libyaml's context ("while parsing a block mapping, …") is not printed by go-yaml.
+    let problem = match info.strip_prefix("while ") {
+        Some(rest) => rest.split_once(", ").map_or(info, |(_, p)| p),
+        None => info,
+    };
+    let line0 = e.marker().line().saturating_sub(1);
+    let scanner = |m: &str| (m.to_string(), false);
+    let parser = |m: &str| (m.to_string(), true);
+    let (message, parser_error) = match problem {
+        "did not find expected key"
+        | "did not find expected ',' or '}'"
+        | "did not find expected '-' indicator"
+        | "did not find expected node content"
+        | "did not find expected <document start>" => parser(problem),
+        "expected ',' or ']'" | "illegal placement of ':' indicator" => {
+            parser("did not find expected ',' or ']'")
         }
-        s if s.starts_with("while parsing a flow mapping, did not find expected ',' or '}'") => {
-            ("did not find expected ',' or '}'".to_string(), true)
+        "invalid trailing content after double-quoted scalar" => {
+            parser("did not find expected key")
         }
-        s if s.starts_with("while parsing a flow sequence, expected ',' or ']'") => {
-            ("did not find expected ',' or ']'".to_string(), true)
+        "simple key expect ':'" => scanner("could not find expected ':'"),
+        p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character") => {
+            scanner("found character that cannot start any token")
         }
-        s if s.starts_with("while parsing a block collection, did not find expected '-'") => {
-            ("did not find expected '-' indicator".to_string(), true)
+        "found unknown anchor" => {
+            let name = alias_name(text, e.marker().index());
+            return SyntaxError {
+                message: format!("unknown anchor '{name}' referenced"),
+                line: None,
+            };
         }
-        s if s.starts_with("while parsing a node, did not find expected node content") => {
-            ("did not find expected node content".to_string(), true)
+        "found unexpected end of stream" => {
+            // libyaml notices at the end of the input.
+            let last0 = text.matches('\n').count();
+            return SyntaxError {
+                message: problem.to_string(),
+                line: (last0 != 0).then_some(last0 + 1),
+            };
         }
-        s if s.starts_with("did not find expected <document start>") => {
-            ("did not find expected <document start>".to_string(), true)
-        }
-        s if s.starts_with("while parsing node, found unknown anchor") => {
-            ("unknown anchor referenced".to_string(), false)
-        }
-        "recursion limit exceeded" => (format!("exceeded max depth of {MAX_DEPTH}"), false),
-        s => (s.to_string(), false),
+        "recursion limit exceeded" => scanner(&format!("exceeded max depth of {MAX_DEPTH}")),
+        p => scanner(p),
     };
     let line = if parser_error {
-        line1.saturating_sub(1)
+        (line0 != 0).then_some(line0)
     } else {
-        line1
+        (line0 != 0).then_some(line0 + 1)
     };
-    SyntaxError {
-        message,
-        line: (line != 0).then_some(line),
+    SyntaxError { message, line }
+}
+
+/// go-yaml (YAML 1.1) knows fewer escapes than saphyr (YAML 1.2): `\/` is an error there.
+/// Checks the raw text of a double-quoted scalar spanning characters `start..end`.
+fn check_escapes(
+    text: &str,
+    offsets: &mut Option<Vec<usize>>,
+    start: usize,
+    end: usize,
+) -> Result<(), SyntaxError> {
+    let (b0, b1) = if text.is_ascii() {
+        (start.min(text.len()), end.min(text.len()))
+    } else {
+        let offs = offsets.get_or_insert_with(|| {
+            let mut v: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+            v.push(text.len());
+            v
+        });
+        let at = |i: usize| offs.get(i).copied().unwrap_or(text.len());
+        (at(start), at(end))
+    };
+    let raw = text.get(b0..b1).unwrap_or("");
+    let mut it = raw.chars();
+    while let Some(c) = it.next() {
+        if c != '\\' {
+            continue;
+        }
+        match it.next() {
+            Some(
+                '0' | 'a' | 'b' | 't' | '\t' | 'n' | 'v' | 'f' | 'r' | 'e' | ' ' | '"' | '\''
+                | '\\' | 'N' | '_' | 'L' | 'P' | 'x' | 'u' | 'U' | '\n' | '\r' | '\u{85}'
+                | '\u{2028}' | '\u{2029}',
+            )
+            | None => {}
+            Some(_) => {
+                let line0 = text[..b0].matches('\n').count();
+                return Err(SyntaxError {
+                    message: "found unknown escape character".into(),
+                    line: (line0 != 0).then_some(line0 + 1),
+                });
+            }
+        }
     }
+    Ok(())
 }

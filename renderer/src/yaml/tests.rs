@@ -137,3 +137,39 @@ fn parse_yaml11_key_y_is_true() {
     // go-yaml v2 resolves a plain `y` key to the boolean true, which becomes "true".
     assert_eq!(parse("y: 1\n").unwrap(), m(&[("true", f(1.0))]));
 }
+
+/// Deep input must give a value or an error within a 2 MiB stack (test threads' default).
+#[test]
+fn deep_nesting_fits_a_small_stack() {
+    let h = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            for depth in [500, 999, 1001, 1999, 2001, 9999, 10_001] {
+                let text = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+                let _ = parse(&text);
+                let _ = crate::json::parse(&text);
+                let mut d = Data::Float(1.0);
+                for _ in 0..depth {
+                    d = Data::List(vec![d]);
+                }
+                let _ = to_yaml(&d);
+                let _ = crate::json::try_to_json(&d, true, "");
+                if depth < 1500 {
+                    // Value::from_data itself recurses.
+                    let _ = to_yaml_pretty(&crate::value::Value::from_data(&d));
+                }
+            }
+        })
+        .unwrap();
+    assert!(h.join().is_ok());
+}
+
+#[test]
+fn string_fields_like_sigs_yaml() {
+    // Helm reads `appVersion: 1.10` as "1.1" and `version: 1.0` as "1".
+    assert_eq!(go_string_field(&f(1.1)).as_deref(), Some("1.1"));
+    assert_eq!(go_string_field(&f(1.0)).as_deref(), Some("1"));
+    assert_eq!(go_string_field(&f(1.234_567_891_23)).as_deref(), Some("1.2345679"));
+    assert_eq!(go_string_field(&Data::Bool(true)).as_deref(), Some("true"));
+    assert_eq!(go_string_field(&s("x")), None);
+}

@@ -213,7 +213,12 @@ fn check_case(root: &Path, case: &Case, verbose: bool) -> Result<(), String> {
     let got = render_case(root, case, &values);
     if !exp.ok {
         return match got {
-            Err(_) => Ok(()),
+            Err(e) => {
+                if verbose {
+                    println!("helm error:\n{}\nour error:\n{e}", exp.error.as_deref().unwrap_or(""));
+                }
+                Ok(())
+            }
             Ok(_) => Err(format!(
                 "rendered, Helm fails with: {}",
                 short(exp.error.as_deref().unwrap_or(""))
