@@ -15,7 +15,11 @@ fn fixture(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
     write(r, "workspace.toml", "[workspace]\nname = \"t\"\n");
-    write(r, "charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+    write(
+        r,
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
     write(r, "charts/web/values.yaml", "replicas: 1\n");
     write(
         r,
@@ -33,7 +37,11 @@ fn fixture(n: usize) -> tempfile::TempDir {
             &format!("clusters/g/c{i}/cluster.toml"),
             &format!("name = \"c{i}\"\nvoyage = \"core@1.0.0\"\n[components.web]\nvalues = [\"values/web.yaml\"]\n"),
         );
-        write(r, &format!("clusters/g/c{i}/values/web.yaml"), &format!("replicas: {i}\n"));
+        write(
+            r,
+            &format!("clusters/g/c{i}/values/web.yaml"),
+            &format!("replicas: {i}\n"),
+        );
     }
     dir
 }
@@ -65,10 +73,19 @@ fn summary_shape_and_noop() {
     for a in actions {
         let mut keys: Vec<&str> = a.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["duration_ms", "inputs", "key", "kind", "status", "target"]);
-        assert!(["built", "cached"].contains(&a["status"].as_str().unwrap()), "{a}");
+        assert_eq!(
+            keys,
+            ["duration_ms", "inputs", "key", "kind", "status", "target"]
+        );
+        assert!(
+            ["built", "cached"].contains(&a["status"].as_str().unwrap()),
+            "{a}"
+        );
     }
-    let targets: Vec<&str> = actions.iter().map(|a| a["target"].as_str().unwrap()).collect();
+    let targets: Vec<&str> = actions
+        .iter()
+        .map(|a| a["target"].as_str().unwrap())
+        .collect();
     assert!(targets.contains(&"render:c1/web"));
     assert!(targets.contains(&"cluster:c2"));
     assert!(targets.contains(&"chart:web"));
@@ -77,11 +94,20 @@ fn summary_shape_and_noop() {
     let before = std::fs::metadata(&out).unwrap().modified().unwrap();
 
     let summary = ws.path().join("summary.json");
-    let o = wayfinder(ws.path(), cache.path(), &["build", "--summary", summary.to_str().unwrap()]);
+    let o = wayfinder(
+        ws.path(),
+        cache.path(),
+        &["build", "--summary", summary.to_str().unwrap()],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(o.stdout.is_empty(), "stdout carries data only with --json");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
-    assert!(v["actions"].as_array().unwrap().iter().all(|a| a["status"] == "cached"));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    assert!(v["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["status"] == "cached"));
     assert_eq!(std::fs::metadata(&out).unwrap().modified().unwrap(), before);
 }
 
@@ -89,11 +115,18 @@ fn summary_shape_and_noop() {
 fn bad_input_exits_2_with_file_and_line() {
     let ws = fixture(1);
     let cache = tempfile::tempdir().unwrap();
-    write(ws.path(), "clusters/g/c0/cluster.toml", "name = \"c0\"\nvoyag = \"core@1.0.0\"\n");
+    write(
+        ws.path(),
+        "clusters/g/c0/cluster.toml",
+        "name = \"c0\"\nvoyag = \"core@1.0.0\"\n",
+    );
     let o = wayfinder(ws.path(), cache.path(), &["build"]);
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
-    assert!(e.contains("clusters/g/c0/cluster.toml:2: unknown key `voyag`"), "{e}");
+    assert!(
+        e.contains("clusters/g/c0/cluster.toml:2: unknown key `voyag`"),
+        "{e}"
+    );
     assert!(e.contains("did you mean `voyage`?"), "{e}");
     assert!(!e.contains("panicked"), "{e}");
 }
@@ -114,7 +147,11 @@ fn unknown_target_exits_2() {
     let cache = tempfile::tempdir().unwrap();
     let o = wayfinder(ws.path(), cache.path(), &["build", "cluster:c9"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("no target matches `cluster:c9`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("no target matches `cluster:c9`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -151,7 +188,10 @@ fn queries_and_graph() {
     let cache = tempfile::tempdir().unwrap();
     let o = wayfinder(ws.path(), cache.path(), &["query", "deps", "cluster:c0"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "chart:web\nrender:c0/web\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "chart:web\nrender:c0/web\n"
+    );
     let o = wayfinder(ws.path(), cache.path(), &["query", "rdeps", "chart:web"]);
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
@@ -170,13 +210,22 @@ fn queries_and_graph() {
 fn explain_names_the_changed_file() {
     let ws = fixture(2);
     let cache = tempfile::tempdir().unwrap();
-    assert_eq!(wayfinder(ws.path(), cache.path(), &["build"]).status.code(), Some(0));
+    assert_eq!(
+        wayfinder(ws.path(), cache.path(), &["build"]).status.code(),
+        Some(0)
+    );
     write(ws.path(), "clusters/g/c1/values/web.yaml", "replicas: 7\n");
-    assert_eq!(wayfinder(ws.path(), cache.path(), &["build"]).status.code(), Some(0));
+    assert_eq!(
+        wayfinder(ws.path(), cache.path(), &["build"]).status.code(),
+        Some(0)
+    );
     let o = wayfinder(ws.path(), cache.path(), &["explain", "render:c1/web"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("changed: clusters/g/c1/values/web.yaml"), "{text}");
+    assert!(
+        text.contains("changed: clusters/g/c1/values/web.yaml"),
+        "{text}"
+    );
     let o = wayfinder(ws.path(), cache.path(), &["explain", "render:c0/web"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("built once"));
 }
@@ -213,7 +262,11 @@ fn template_accepts_helm_positional_forms() {
     let cache = tempfile::tempdir().unwrap();
     let chart = ws.path().join("charts/web");
     let chart = chart.to_str().unwrap();
-    let o = wayfinder(ws.path(), cache.path(), &["template", "rel", chart, "--set", "replicas=5"]);
+    let o = wayfinder(
+        ws.path(),
+        cache.path(),
+        &["template", "rel", chart, "--set", "replicas=5"],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("name: rel\n"), "{text}");
@@ -236,7 +289,10 @@ fn init_scaffolds_a_workspace_that_builds() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = wayfinder(&dir.path().join("new"), cache.path(), &["build"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(dir.path().join("new/out/clusters/dev-1/hello.yaml").is_file());
+    assert!(dir
+        .path()
+        .join("new/out/clusters/dev-1/hello.yaml")
+        .is_file());
     let o = Command::new(env!("CARGO_BIN_EXE_wayfinder"))
         .args(["init"])
         .arg(dir.path().join("new"))

@@ -26,7 +26,13 @@ fn allowed(krate: &str) -> Option<&'static [&'static str]> {
 fn crates_depend_in_one_direction() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run cargo metadata");
@@ -57,8 +63,16 @@ fn crates_depend_in_one_direction() {
         }
         seen.insert(name, ours);
     }
-    for krate in ["wayfinder-engine", "wayfinder-cache", "wayfinder-rules", "wayfinder-cli"] {
-        assert!(seen.contains_key(krate), "`{krate}` is not in the workspace: {seen:?}");
+    for krate in [
+        "wayfinder-engine",
+        "wayfinder-cache",
+        "wayfinder-rules",
+        "wayfinder-cli",
+    ] {
+        assert!(
+            seen.contains_key(krate),
+            "`{krate}` is not in the workspace: {seen:?}"
+        );
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }

@@ -50,8 +50,14 @@ fn render_key_follows_the_documented_encoding() {
         kind: "render".into(),
         rules_version: "1/0.1.0".into(),
         inputs: vec![
-            ("voyages/core/values/web.yaml".into(), Digest::<Blob>::of(b"a: 1\n")),
-            ("clusters/g/a/values/web.yaml".into(), Digest::<Blob>::of(b"a: 2\n")),
+            (
+                "voyages/core/values/web.yaml".into(),
+                Digest::<Blob>::of(b"a: 1\n"),
+            ),
+            (
+                "clusters/g/a/values/web.yaml".into(),
+                Digest::<Blob>::of(b"a: 2\n"),
+            ),
         ],
         deps: vec![("chart:web".into(), Digest::<Blob>::of(b"chart listing"))],
         settings,

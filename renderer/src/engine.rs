@@ -255,11 +255,9 @@ pub fn render_chart(
             .borrow_mut()
             .insert("Template".into(), Value::map(tpl));
         let dot = Value::Map(u.scope.clone());
-        let out = set
-            .execute(&u.name, dot, &ctx, &exec_opts)
-            .map_err(|e| {
-                RenderError::new(reformat_exec_error(&u.name, &e.message, &e.chain, e.exec))
-            })?;
+        let out = set.execute(&u.name, dot, &ctx, &exec_opts).map_err(|e| {
+            RenderError::new(reformat_exec_error(&u.name, &e.message, &e.chain, e.exec))
+        })?;
         let out = if out.contains("<no value>") {
             out.replace("<no value>", "")
         } else {

@@ -240,9 +240,20 @@ pub fn go_format_float(f: f64, fmt: char, bits: u32) -> String {
 /// `json.Unmarshal` into `interface{}`: numbers become float64. Errors are Go's messages
 /// (`invalid character 'x' looking for beginning of value`, `unexpected end of JSON input`).
 pub fn parse(text: &str) -> Result<Data, String> {
+    match parse_partial(text)? {
+        (_, Some(e)) => Err(e),
+        (d, None) => Ok(d),
+    }
+}
+
+/// `json.Unmarshal` as Go does it: a syntax error anywhere fails the whole input; a number
+/// that does not fit a float64 leaves `null` in its place and is reported after decoding
+/// (the second element), so callers can keep the partial value as Helm's `fromJson` does.
+pub fn parse_partial(text: &str) -> Result<(Data, Option<String>), String> {
     let mut p = JsonParser {
         s: text.as_bytes(),
         i: 0,
+        deferred: None,
     };
     // Go validates the whole input before decoding (scanner errors first).
     p.skip_ws();
@@ -251,34 +262,40 @@ pub fn parse(text: &str) -> Result<Data, String> {
     if p.i < p.s.len() {
         return Err(format!(
             "invalid character {} after top-level value",
-            quote_char(p.s, p.i)
+            quote_byte(p.s[p.i])
         ));
     }
-    Ok(v)
+    Ok((v, p.deferred))
 }
 
 struct JsonParser<'a> {
     s: &'a [u8],
     i: usize,
+    /// The first error Go's decoder would save and report after finishing.
+    deferred: Option<String>,
 }
 
-/// Go's `quoteChar`: `'x'`, `'\''`, `'"'`, or `'\x01'`-style for control characters.
-fn quote_char(s: &[u8], i: usize) -> String {
-    let c = std::str::from_utf8(&s[i..])
-        .ok()
-        .and_then(|t| t.chars().next())
-        .or_else(|| {
-            // Invalid UTF-8 here: Go decodes one rune (U+FFFD).
-            let end = (i + 4).min(s.len());
-            String::from_utf8_lossy(&s[i..end]).chars().next()
-        })
-        .unwrap_or('\u{fffd}');
-    match c {
-        '\'' => "'\\''".into(),
-        '"' => "'\"'".into(),
-        c if (c as u32) < 0x20 || c == '\u{7f}' => format!("{:?}", c).replace("\\u{", "\\x{"),
-        c => format!("'{c}'"),
-    }
+/// Go's `quoteChar(c byte)`: the byte as a Latin-1 rune, quoted like `strconv.Quote` but in
+/// single quotes (`'x'`, `'\''`, `'"'`, `'\n'`, `'\x01'`, `'Ã'` for the first byte of `é`).
+fn quote_byte(c: u8) -> String {
+    let r = c as char;
+    let inner = match c {
+        b'\'' => "\\'".to_string(),
+        b'"' => "\"".to_string(),
+        b'\\' => "\\\\".to_string(),
+        0x07 => "\\a".into(),
+        0x08 => "\\b".into(),
+        0x0C => "\\f".into(),
+        b'\n' => "\\n".into(),
+        b'\r' => "\\r".into(),
+        b'\t' => "\\t".into(),
+        0x0B => "\\v".into(),
+        c if c < 0x20 || c == 0x7F => format!("\\x{c:02x}"),
+        // C1 controls, NBSP and the soft hyphen are not printable to strconv.
+        c if c >= 0x80 && (c <= 0xA0 || c == 0xAD) => format!("\\u{:04x}", c),
+        _ => r.to_string(),
+    };
+    format!("'{inner}'")
 }
 
 impl JsonParser<'_> {
@@ -296,7 +313,16 @@ impl JsonParser<'_> {
         if self.i >= self.s.len() {
             return self.eof();
         }
-        format!("invalid character {} {ctx}", quote_char_go(self.s, self.i))
+        format!("invalid character {} {ctx}", quote_byte(self.s[self.i]))
+    }
+
+    /// Inside a literal or number Go's scanner ends the input with a space, so a token cut
+    /// short reports `invalid character ' ' …` rather than the end of input.
+    fn bad_in_token(&self, ctx: &str) -> String {
+        if self.i >= self.s.len() {
+            return format!("invalid character ' ' {ctx}");
+        }
+        self.bad(ctx)
     }
 
     fn value(&mut self, depth: usize) -> Result<Data, String> {
@@ -376,12 +402,11 @@ impl JsonParser<'_> {
         let wb = w.as_bytes();
         for (k, &expected) in wb.iter().enumerate() {
             match self.s.get(self.i) {
-                None => return Err(self.eof()),
                 Some(&c) if c == expected => self.i += 1,
-                Some(_) => {
+                _ => {
                     let ctx = format!("in literal {w} (expecting '{}')", expected as char);
                     let _ = k;
-                    return Err(self.bad(&ctx));
+                    return Err(self.bad_in_token(&ctx));
                 }
             }
         }
@@ -400,12 +425,12 @@ impl JsonParser<'_> {
                     self.i += 1;
                 }
             }
-            _ => return Err(self.bad("in numeric literal")),
+            _ => return Err(self.bad_in_token("in numeric literal")),
         }
         if self.s.get(self.i) == Some(&b'.') {
             self.i += 1;
             if !matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
-                return Err(self.bad("after decimal point in numeric literal"));
+                return Err(self.bad_in_token("after decimal point in numeric literal"));
             }
             while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
                 self.i += 1;
@@ -417,7 +442,7 @@ impl JsonParser<'_> {
                 self.i += 1;
             }
             if !matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
-                return Err(self.bad("in exponent of numeric literal"));
+                return Err(self.bad_in_token("in exponent of numeric literal"));
             }
             while matches!(self.s.get(self.i), Some(b'0'..=b'9')) {
                 self.i += 1;
@@ -426,9 +451,14 @@ impl JsonParser<'_> {
         let text = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("0");
         match text.parse::<f64>() {
             Ok(f) if f.is_finite() => Ok(Data::Float(f)),
-            _ => Err(format!(
-                "json: cannot unmarshal number {text} into Go value of type float64"
-            )),
+            _ => {
+                if self.deferred.is_none() {
+                    self.deferred = Some(format!(
+                        "json: cannot unmarshal number {text} into Go value of type float64"
+                    ));
+                }
+                Ok(Data::Null)
+            }
         }
     }
 
@@ -510,21 +540,6 @@ impl JsonParser<'_> {
         }
         Ok(v)
     }
-}
-
-/// Go's quoteChar as used by the JSON scanner's messages.
-fn quote_char_go(s: &[u8], i: usize) -> String {
-    let c = s[i];
-    if c == b'\'' {
-        return "'\\''".into();
-    }
-    if c == b'"' {
-        return "'\"'".into();
-    }
-    if c < 0x20 || c == 0x7f {
-        return format!("'\\x{c:02x}'");
-    }
-    quote_char(s, i)
 }
 
 #[cfg(test)]

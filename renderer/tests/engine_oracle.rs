@@ -30,24 +30,36 @@ fn write(root: &Path, files: &[(&str, &str)]) {
 
 /// Renders `dir` with Helm and with us; returns the differences (empty when identical).
 fn compare(dir: &Path, release: &str, namespace: &str) -> Vec<String> {
-    let out = Command::new("python3")
-        .arg("/work/shared/tools/helm-oracle")
+    compare_with(dir, &RenderOptions::new(release, namespace))
+}
+
+/// Like `compare`, with a kube version and extra API versions.
+fn compare_with(dir: &Path, opts: &RenderOptions) -> Vec<String> {
+    let mut cmd = Command::new("python3");
+    cmd.arg("/work/shared/tools/helm-oracle")
         .arg("render")
         .arg(dir)
-        .args(["--name", release, "--namespace", namespace])
-        .output()
-        .expect("oracle runs");
+        .args(["--name", &opts.release_name, "--namespace", &opts.namespace]);
+    if let Some(k) = &opts.kube_version {
+        cmd.args(["--kube-version", k]);
+    }
+    for a in &opts.api_versions {
+        cmd.args(["--api-versions", a]);
+    }
+    let out = cmd.output().expect("oracle runs");
     let helm: serde_json::Value = serde_json::from_slice(&out.stdout).expect("oracle json");
     let mut diffs = Vec::new();
-    let ours = load_chart(dir).map_err(|e| e.message).and_then(|c| {
-        render_chart(
-            &c,
-            &Data::empty_map(),
-            &RenderOptions::new(release, namespace),
-        )
+    let ours = load_chart(dir)
         .map_err(|e| e.message)
-    });
+        .and_then(|c| render_chart(&c, &Data::empty_map(), opts).map_err(|e| e.message));
     let helm_ok = helm.get("ok").and_then(|x| x.as_bool()).unwrap_or(false);
+    if !helm_ok {
+        // Every probe is meant to render; a Helm failure means the probe itself is wrong.
+        diffs.push(format!("Helm fails on the probe: {}", helm["error"]));
+        return diffs;
+    }
+    let compared = helm["manifests"].as_object().map(|m| m.len()).unwrap_or(0);
+    println!("{}: {compared} templates compared", dir.display());
     match ours {
         Err(e) => {
             if helm_ok {
@@ -160,6 +172,59 @@ fn files_range_matches_helm() {
         ],
     );
     let diffs = compare(&dir, "rel", "ns");
+    let _ = std::fs::remove_dir_all(&dir);
+    for d in &diffs {
+        println!("{d}");
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} templates differ from Helm",
+        diffs.len()
+    );
+}
+
+/// Library subcharts, disabled dependencies, a subchart whose values are not a map, subchart
+/// NOTES.txt, `crds/`, a custom kube version and extra API versions.
+#[test]
+fn subcharts_and_capabilities_match_helm() {
+    if !oracle_available() {
+        println!("engine_oracle: Helm oracle not importable; skipped");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("wf-helm-subs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write(
+        &dir,
+        &[
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: top\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: \"\"\n  - name: off\n    version: 0.1.0\n    repository: \"\"\n    condition: off.enabled\n  - name: scalar\n    version: 0.1.0\n    repository: \"\"\n",
+            ),
+            ("values.yaml", "off:\n  enabled: false\n"),
+            ("crds/a.yaml", "kind: CustomResourceDefinition\n"),
+            ("charts/lib/Chart.yaml", "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n"),
+            ("charts/lib/templates/_h.tpl", "{{- define \"lib.x\" -}}lib {{ .Chart.Name }}{{- end -}}"),
+            ("charts/lib/templates/cm.yaml", "should: not render\n"),
+            ("charts/off/Chart.yaml", "apiVersion: v2\nname: off\nversion: 0.1.0\n"),
+            ("charts/off/templates/x.yaml", "off: {{ .Values }}\n"),
+            ("charts/scalar/Chart.yaml", "apiVersion: v2\nname: scalar\nversion: 0.1.0\n"),
+            ("charts/scalar/values.yaml", "a: 1\n"),
+            ("charts/scalar/templates/NOTES.txt", "notes {{ .Values }}\n"),
+            ("charts/scalar/templates/s.yaml", "s: {{ .Values }} {{ .Chart.IsRoot }}\n"),
+            (
+                "templates/t.yaml",
+                "deps: {{ range .Chart.Dependencies }}{{ .Name }}={{ .Enabled }} {{ end }}\ninc: {{ include \"lib.x\" . }}\nkube: {{ .Capabilities.KubeVersion }} {{ .Capabilities.KubeVersion.Version }} {{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor }}\nhas: {{ .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1\" }} {{ .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1/ServiceMonitor\" }}\nsubs: {{ keys .Subcharts | sortAlpha }}\n",
+            ),
+            ("templates/NOTES.txt", "top notes\n"),
+        ],
+    );
+    let mut opts = RenderOptions::new("rel", "ns");
+    opts.kube_version = Some("v1.29.3-gke.1200".into());
+    opts.api_versions = vec![
+        "monitoring.coreos.com/v1".into(),
+        "monitoring.coreos.com/v1/ServiceMonitor".into(),
+    ];
+    let diffs = compare_with(&dir, &opts);
     let _ = std::fs::remove_dir_all(&dir);
     for d in &diffs {
         println!("{d}");

@@ -25,6 +25,7 @@ mod init;
 mod load;
 mod model;
 mod query;
+mod resolve;
 mod state;
 mod template;
 mod tomlread;

@@ -8,16 +8,16 @@
 //!    (voyage → group → cluster), `needs`; check values files are YAML maps (once per digest).
 //! 5. Report every problem together, sorted.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
-use wayfinder_engine::{find_cycle, Blob, Digest, FileDigests, Reader, Writer};
+use wayfinder_engine::{Blob, Digest, FileDigests, Reader, Writer};
 
-use crate::diag::{did_you_mean, Problem, Problems};
-use crate::model::{self, ClusterDecl, ComponentDecl, VoyageDecl, WorkspaceDecl};
-use crate::tomlread::Sp;
+use crate::diag::{Problem, Problems};
+use crate::model::{self, ClusterDecl, VoyageDecl, WorkspaceDecl};
+use crate::resolve::{resolve_cluster, resolve_components};
 
 /// The file that marks a workspace root.
 pub const WORKSPACE_FILE: &str = "workspace.toml";
@@ -214,7 +214,7 @@ pub(crate) struct Loader<'a> {
     exists: Mutex<HashMap<String, bool>>,
 }
 
-fn rel_join(dir: &str, p: &str) -> String {
+pub(crate) fn rel_join(dir: &str, p: &str) -> String {
     // Lexical normalization: `a/b/../c` → `a/c`; a result escaping the root keeps its `..`.
     let mut parts: Vec<&str> = if p.starts_with('/') {
         Vec::new()
@@ -251,13 +251,13 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn problem(&self, p: Problem) {
+    pub(crate) fn problem(&self, p: Problem) {
         if let Ok(mut v) = self.problems.lock() {
             v.push(p);
         }
     }
 
-    fn problems(&self, ps: Vec<Problem>) {
+    pub(crate) fn problems(&self, ps: Vec<Problem>) {
         if let Ok(mut v) = self.problems.lock() {
             v.extend(ps);
         }
@@ -280,7 +280,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Does a workspace file exist (answered once per run)?
-    fn exists(&self, rel: &str) -> bool {
+    pub(crate) fn exists(&self, rel: &str) -> bool {
         if let Some(&e) = self
             .exists
             .lock()
@@ -355,7 +355,7 @@ impl<'a> Loader<'a> {
     }
 
     /// A problem pointing into a declaration file (re-read: only on the error path).
-    fn problem_at(
+    pub(crate) fn problem_at(
         &self,
         file: &str,
         span: &std::ops::Range<usize>,
@@ -371,7 +371,7 @@ impl<'a> Loader<'a> {
     }
 
     /// Checks that a values file is a YAML map (once per content digest).
-    fn check_values(&self, rel: &str, d: Digest<Blob>) {
+    pub(crate) fn check_values(&self, rel: &str, d: Digest<Blob>) {
         if self.models.yaml_known_valid(&d) {
             return;
         }
@@ -430,33 +430,6 @@ fn list_dirs(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
-}
-
-/// Every file under `dir` (recursively, sorted), relative to `root`.
-fn walk_files(root: &Path, rel_dir: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 32 {
-        return;
-    }
-    let Ok(rd) = std::fs::read_dir(root.join(rel_dir)) else {
-        return;
-    };
-    let mut entries: Vec<(String, bool)> = rd
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let is_dir = e.file_type().ok()?.is_dir();
-            Some((name, is_dir))
-        })
-        .collect();
-    entries.sort();
-    for (name, is_dir) in entries {
-        let rel = format!("{rel_dir}/{name}");
-        if is_dir {
-            walk_files(root, &rel, out, depth + 1);
-        } else {
-            out.push(rel);
-        }
-    }
 }
 
 /// Loads and checks the workspace at `root`.
@@ -629,465 +602,6 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn resolve_cluster(
-    loader: &Loader<'_>,
-    charts: &Mutex<BTreeMap<String, Option<ChartInfo>>>,
-    voyage_decls: &[(VoyageDecl, String, Digest<Blob>)],
-    broken: &HashSet<String>,
-    d: &ClusterDecl,
-    group: &str,
-    dir: &str,
-    file: &str,
-) -> Option<Cluster> {
-    let name = d.name.as_ref().map_or(dir.to_string(), |n| n.v.clone());
-    let cdir = format!("clusters/{group}/{dir}");
-    let mut pin = None;
-    let mut base: Vec<ComponentDecl> = Vec::new();
-    let mut voyage_dir = String::new();
-    let mut voyage_file = String::new();
-    if let Some(v) = &d.voyage {
-        let (vname, vversion) = match v.v.split_once('@') {
-            Some((n, ver)) => (n.to_string(), Some(ver.to_string())),
-            None => (v.v.clone(), None),
-        };
-        let same_name: Vec<&(VoyageDecl, String, Digest<Blob>)> = voyage_decls
-            .iter()
-            .filter(|(vd, _, _)| vd.name.v == vname)
-            .collect();
-        let found = same_name
-            .iter()
-            .find(|(vd, _, _)| vversion.as_ref().is_none_or(|ver| *ver == vd.version.v));
-        match found {
-            Some((vd, vf, _)) => {
-                pin = Some((vname.clone(), vd.version.v.clone()));
-                base = vd.components.clone();
-                voyage_file = vf.clone();
-                voyage_dir = vf.trim_end_matches("/voyage.toml").to_string();
-            }
-            None if same_name.is_empty() && broken.contains(&vname) => return None,
-            None if same_name.is_empty() => {
-                let names: Vec<&str> = voyage_decls
-                    .iter()
-                    .map(|(vd, _, _)| vd.name.v.as_str())
-                    .collect();
-                let help = match did_you_mean(&vname, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None if names.is_empty() => {
-                        "the workspace has no voyages under `voyages/`".to_string()
-                    }
-                    None => format!(
-                        "the workspace has {}",
-                        names
-                            .iter()
-                            .map(|n| format!("`{n}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                };
-                loader.problem(
-                    loader
-                        .problem_at(
-                            file,
-                            &v.span,
-                            "wayfinder::cluster::voyage",
-                            format!("unknown voyage `{vname}`"),
-                        )
-                        .label("pinned here")
-                        .help(help),
-                );
-                return None;
-            }
-            None => {
-                let have: Vec<String> = same_name
-                    .iter()
-                    .map(|(vd, _, _)| format!("`{}@{}`", vname, vd.version.v))
-                    .collect();
-                loader.problem(
-                    loader
-                        .problem_at(file, &v.span, "wayfinder::cluster::voyage_version", format!("voyage `{}` is not in the workspace", v.v))
-                        .label("pinned here")
-                        .help(format!("the workspace has {}; pin one of them (pulling older versions from the registry is not supported yet)", have.join(", "))),
-                );
-                return None;
-            }
-        }
-    }
-    let _ = voyage_file;
-    // Merge cluster component declarations over the voyage's.
-    let mut merged: BTreeMap<String, (ComponentDecl, Option<ComponentDecl>)> = BTreeMap::new();
-    for c in base {
-        merged.insert(c.name.v.clone(), (c, None));
-    }
-    for c in &d.components {
-        match merged.get_mut(&c.name.v) {
-            Some(entry) => entry.1 = Some(c.clone()),
-            None => {
-                if c.chart.is_none() && c.remote_chart.is_none() {
-                    let help = match did_you_mean(&c.name.v, merged.keys().map(String::as_str)) {
-                        Some(s) => format!("did you mean `{s}`? an extra component needs `chart = \"charts/NAME\"`"),
-                        None => "an extra component (not in the voyage) needs `chart = \"charts/NAME\"`".to_string(),
-                    };
-                    loader.problem(
-                        loader
-                            .problem_at(
-                                file,
-                                &c.name.span,
-                                "wayfinder::cluster::component",
-                                format!(
-                                    "component `{}` is not in the voyage and has no `chart`",
-                                    c.name.v
-                                ),
-                            )
-                            .label("here")
-                            .help(help),
-                    );
-                    continue;
-                }
-                merged.insert(
-                    c.name.v.clone(),
-                    (ComponentDecl::default(), Some(c.clone())),
-                );
-            }
-        }
-    }
-    let mut comps = Vec::new();
-    for (cname, (vc, cc)) in merged {
-        if cc.as_ref().and_then(|c| c.enabled).or(vc.enabled) == Some(false) {
-            continue;
-        }
-        let from_voyage = !vc.name.v.is_empty();
-        // Chart, namespace, release: the cluster's declaration wins.
-        let mut eff = if from_voyage {
-            vc.clone()
-        } else {
-            ComponentDecl::default()
-        };
-        eff.name = Sp::new(cname.clone(), 0..0);
-        let mut values: Vec<(String, String, std::ops::Range<usize>)> = Vec::new(); // (rel path, decl file, span)
-        if from_voyage {
-            for v in &vc.values {
-                values.push((
-                    rel_join(&voyage_dir, &v.v),
-                    voyage_file_of(&voyage_dir),
-                    v.span.clone(),
-                ));
-            }
-        }
-        let group_values = format!("clusters/{group}/values/{cname}.yaml");
-        if loader.exists(&group_values) {
-            values.push((group_values, String::new(), 0..0));
-        }
-        let mut chart_file = voyage_file_of(&voyage_dir);
-        if let Some(c) = &cc {
-            if c.chart.is_some() {
-                eff.chart = c.chart.clone();
-                chart_file = file.to_string();
-            }
-            if c.remote_chart.is_some() {
-                eff.remote_chart = c.remote_chart.clone();
-                chart_file = file.to_string();
-            }
-            if c.namespace.is_some() {
-                eff.namespace = c.namespace.clone();
-            }
-            if c.release.is_some() {
-                eff.release = c.release.clone();
-            }
-            eff.needs.extend(c.needs.iter().cloned());
-            for v in &c.values {
-                values.push((rel_join(&cdir, &v.v), file.to_string(), v.span.clone()));
-            }
-        }
-        if let Some(comp) = finish_component(loader, charts, &chart_file, &eff, values) {
-            comps.push(comp);
-        }
-    }
-    let own_needs = d.components.iter().any(|c| !c.needs.is_empty());
-    let comps = order_components(loader, file, comps, own_needs);
-    Some(Cluster {
-        name,
-        group: group.to_string(),
-        dir: cdir,
-        file: file.to_string(),
-        voyage: pin,
-        labels: d.labels.clone(),
-        components: comps,
-    })
-}
-
-fn voyage_file_of(dir: &str) -> String {
-    if dir.is_empty() {
-        String::new()
-    } else {
-        format!("{dir}/voyage.toml")
-    }
-}
-
-fn resolve_components(
-    loader: &Loader<'_>,
-    charts: &Mutex<BTreeMap<String, Option<ChartInfo>>>,
-    file: &str,
-    dir: &str,
-    _cluster: Option<&str>,
-    decls: &[ComponentDecl],
-    _extra: &[ComponentDecl],
-) -> Vec<Component> {
-    let mut out = Vec::new();
-    for c in decls {
-        if c.enabled == Some(false) {
-            continue;
-        }
-        let values = c
-            .values
-            .iter()
-            .map(|v| (rel_join(dir, &v.v), file.to_string(), v.span.clone()))
-            .collect();
-        if let Some(comp) = finish_component(loader, charts, file, c, values) {
-            out.push(comp);
-        }
-    }
-    order_components(loader, file, out, true)
-}
-
-/// Checks a component's chart and values files and builds it.
-fn finish_component(
-    loader: &Loader<'_>,
-    charts: &Mutex<BTreeMap<String, Option<ChartInfo>>>,
-    chart_file: &str,
-    c: &ComponentDecl,
-    values: Vec<(String, String, std::ops::Range<usize>)>,
-) -> Option<Component> {
-    let mut ok = true;
-    let chart = match (&c.chart, &c.remote_chart) {
-        (Some(ch), _) => {
-            let path = rel_join("", &ch.v);
-            if !chart_info(loader, charts, &path) {
-                let msg = if ch.v.starts_with('/') || path.starts_with("..") {
-                    format!("chart path `{}` is outside the workspace", ch.v)
-                } else {
-                    format!("chart `{}` not found: no `{}/Chart.yaml`", ch.v, path)
-                };
-                loader.problem(
-                    loader
-                        .problem_at(chart_file, &ch.span, "wayfinder::component::chart", msg)
-                        .label("chart path")
-                        .help(
-                            "chart paths are relative to the workspace root, such as `charts/web`",
-                        ),
-                );
-                ok = false;
-            }
-            path
-        }
-        (None, Some(span)) => {
-            loader.problem(
-                loader
-                    .problem_at(
-                        chart_file,
-                        span,
-                        "wayfinder::component::remote_chart",
-                        format!(
-                            "component `{}` uses a remote chart, which is not supported yet",
-                            c.name.v
-                        ),
-                    )
-                    .label("remote chart")
-                    .help("vendor the chart into `charts/` and use a workspace path"),
-            );
-            return None;
-        }
-        (None, None) => return None,
-    };
-    let mut layers = Vec::new();
-    for (rel, decl_file, span) in values {
-        match loader.digest(&rel) {
-            Ok(d) => {
-                loader.check_values(&rel, d);
-                layers.push((rel, d));
-            }
-            Err(e) => {
-                ok = false;
-                let p = if decl_file.is_empty() {
-                    Problem::file(
-                        &rel,
-                        "wayfinder::values::missing",
-                        format!("cannot read values file: {e}"),
-                    )
-                } else {
-                    loader.problem_at(
-                        &decl_file,
-                        &span,
-                        "wayfinder::values::missing",
-                        format!("values file `{rel}` not found"),
-                    )
-                };
-                loader.problem(
-                    p.label("listed here")
-                        .help("values paths are relative to the file that lists them"),
-                );
-            }
-        }
-    }
-    if !ok {
-        return None;
-    }
-    Some(Component {
-        name: c.name.v.clone(),
-        chart,
-        release: c.release.as_ref().map_or(c.name.v.clone(), |r| r.v.clone()),
-        namespace: c
-            .namespace
-            .as_ref()
-            .map_or("default".to_string(), |n| n.v.clone()),
-        values: layers,
-        needs: c.needs.iter().map(|n| n.v.clone()).collect(),
-    })
-}
-
-/// Digests a chart directory once; false if it is not a chart.
-fn chart_info(
-    loader: &Loader<'_>,
-    charts: &Mutex<BTreeMap<String, Option<ChartInfo>>>,
-    path: &str,
-) -> bool {
-    if let Ok(m) = charts.lock() {
-        if let Some(v) = m.get(path) {
-            return v.is_some();
-        }
-    }
-    let info = if path.starts_with("..")
-        || path.is_empty()
-        || !loader.root.join(path).join("Chart.yaml").is_file()
-    {
-        None
-    } else {
-        let mut files = Vec::new();
-        walk_files(&loader.root, path, &mut files, 0);
-        let digests: Vec<(String, Digest<Blob>)> = files
-            .into_iter()
-            .filter_map(|f| loader.digest(&f).ok().map(|d| (f, d)))
-            .collect();
-        let base = path.rsplit('/').next().unwrap_or(path);
-        Some(ChartInfo {
-            path: path.to_string(),
-            target: format!("chart:{base}"),
-            files: digests,
-        })
-    };
-    let ok = info.is_some();
-    if let Ok(mut m) = charts.lock() {
-        m.insert(path.to_string(), info);
-    }
-    ok
-}
-
-/// Checks `needs` (known names, no cycle) and orders components: dependencies first.
-fn order_components(
-    loader: &Loader<'_>,
-    file: &str,
-    comps: Vec<Component>,
-    report: bool,
-) -> Vec<Component> {
-    if comps.iter().all(|c| c.needs.is_empty()) {
-        let mut comps = comps;
-        comps.sort_by(|a, b| a.name.cmp(&b.name));
-        return comps;
-    }
-    if let Some(ordered) = install_order(&comps) {
-        return ordered;
-    }
-    let owned: BTreeSet<String> = comps.iter().map(|c| c.name.clone()).collect();
-    let names: BTreeSet<&str> = owned.iter().map(String::as_str).collect();
-    let needs: Vec<(String, Vec<String>)> = comps
-        .iter()
-        .map(|c| (c.name.clone(), c.needs.clone()))
-        .collect();
-    let mut edges = Vec::new();
-    for (cname, cneeds) in &needs {
-        for n in cneeds {
-            if !names.contains(n.as_str()) {
-                if !report {
-                    continue;
-                }
-                let help = match did_you_mean(n, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => "`needs` lists components of the same voyage or cluster".to_string(),
-                };
-                loader.problem(
-                    Problem::file(
-                        file,
-                        "wayfinder::component::needs",
-                        format!("component `{cname}` needs unknown component `{n}`"),
-                    )
-                    .help(help),
-                );
-            } else {
-                edges.push((cname.as_str(), n.as_str()));
-            }
-        }
-    }
-    if let Some(cycle) = find_cycle(edges.iter().copied()) {
-        if !report {
-            return comps;
-        }
-        let text = cycle
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect::<Vec<_>>()
-            .join(" → ");
-        let line_hint = std::fs::read_to_string(loader.root.join(file))
-            .ok()
-            .and_then(|t| {
-                let t = Arc::new(t);
-                let needle = "needs";
-                let from = cycle
-                    .first()
-                    .and_then(|c| t.find(&format!("[components.{c}]")))
-                    .unwrap_or(0);
-                t[from..].find(needle).map(|i| i + from).map(|i| {
-                    Problem::at(
-                        file,
-                        &t,
-                        i..i + needle.len(),
-                        "wayfinder::component::needs_cycle",
-                        format!("`needs` forms a cycle: {text}"),
-                    )
-                })
-            });
-        let p = line_hint.unwrap_or_else(|| {
-            Problem::file(
-                file,
-                "wayfinder::component::needs_cycle",
-                format!("`needs` forms a cycle: {text}"),
-            )
-        });
-        loader.problem(
-            p.label("cycle")
-                .help("remove one of the `needs` entries along the cycle"),
-        );
-        return comps;
-    }
-    // Topological order with ties broken by name.
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    let mut out = Vec::new();
-    let mut rest: Vec<Component> = comps;
-    rest.sort_by(|a, b| a.name.cmp(&b.name));
-    while !rest.is_empty() {
-        let pos = rest.iter().position(|c| {
-            c.needs
-                .iter()
-                .all(|n| done.contains(n) || !names.contains(n.as_str()))
-        });
-        let Some(pos) = pos else { break };
-        let c = rest.remove(pos);
-        done.insert(c.name.clone());
-        out.push(c);
-    }
-    out.extend(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::rel_join;
@@ -1115,25 +629,4 @@ pub fn cache_dir_setting(root: &Path) -> Option<String> {
     let cache = t.get_ref().get("cache")?;
     let dir = cache.get_ref().as_table()?.get("dir")?;
     dir.get_ref().as_str().map(str::to_string)
-}
-
-/// Components with `needs` first, ties by name; `None` when `needs` has a cycle or an unknown
-/// name (the slow path reports it).
-fn install_order(comps: &[Component]) -> Option<Vec<Component>> {
-    let mut rest: Vec<&Component> = comps.iter().collect();
-    rest.sort_by(|a, b| a.name.cmp(&b.name));
-    if rest
-        .iter()
-        .any(|c| c.needs.iter().any(|n| !rest.iter().any(|o| &o.name == n)))
-    {
-        return None;
-    }
-    let mut out: Vec<Component> = Vec::with_capacity(rest.len());
-    while !rest.is_empty() {
-        let pos = rest
-            .iter()
-            .position(|c| c.needs.iter().all(|n| out.iter().any(|o| &o.name == n)))?;
-        out.push(rest.remove(pos).clone());
-    }
-    Some(out)
 }

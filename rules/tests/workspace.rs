@@ -16,8 +16,16 @@ fn write(root: &Path, rel: &str, text: &str) {
 fn fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
-    write(r, "workspace.toml", "[workspace]\nname = \"t\"\nkube_version = \"1.31.0\"\n");
-    write(r, "charts/web/Chart.yaml", "apiVersion: v2\nname: web\nversion: 1.0.0\n");
+    write(
+        r,
+        "workspace.toml",
+        "[workspace]\nname = \"t\"\nkube_version = \"1.31.0\"\n",
+    );
+    write(
+        r,
+        "charts/web/Chart.yaml",
+        "apiVersion: v2\nname: web\nversion: 1.0.0\n",
+    );
     write(r, "charts/web/values.yaml", "greeting: hi\nreplicas: 1\n");
     write(
         r,
@@ -65,7 +73,11 @@ fn the_fixture_is_clean() {
 #[test]
 fn malformed_toml() {
     let dir = fixture();
-    write(dir.path(), "clusters/g/b/cluster.toml", "name = \"b\"\nvoyage = [\n");
+    write(
+        dir.path(),
+        "clusters/g/b/cluster.toml",
+        "name = \"b\"\nvoyage = [\n",
+    );
     let p = problems(dir.path());
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("clusters/g/b/cluster.toml:"), "{p:?}");
@@ -86,7 +98,10 @@ fn unknown_key_with_suggestion() {
     };
     let all: Vec<_> = p.problems().collect();
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].to_string(), "clusters/g/b/cluster.toml:3: unknown key `label`");
+    assert_eq!(
+        all[0].to_string(),
+        "clusters/g/b/cluster.toml:3: unknown key `label`"
+    );
     assert_eq!(all[0].help.as_deref(), Some("did you mean `labels`?"));
 }
 
@@ -94,7 +109,11 @@ fn unknown_key_with_suggestion() {
 fn missing_chart_path() {
     let dir = fixture();
     let v = std::fs::read_to_string(dir.path().join("voyages/core/voyage.toml")).unwrap();
-    write(dir.path(), "voyages/core/voyage.toml", &v.replace("charts/web", "charts/wbe"));
+    write(
+        dir.path(),
+        "voyages/core/voyage.toml",
+        &v.replace("charts/web", "charts/wbe"),
+    );
     let p = problems(dir.path());
     assert_eq!(
         p,
@@ -105,7 +124,11 @@ fn missing_chart_path() {
 #[test]
 fn pinned_voyage_version_not_in_workspace() {
     let dir = fixture();
-    write(dir.path(), "clusters/g/c/cluster.toml", "name = \"c\"\nvoyage = \"core@0.9.0\"\n");
+    write(
+        dir.path(),
+        "clusters/g/c/cluster.toml",
+        "name = \"c\"\nvoyage = \"core@0.9.0\"\n",
+    );
     let p = problems(dir.path());
     assert_eq!(
         p,
@@ -116,7 +139,11 @@ fn pinned_voyage_version_not_in_workspace() {
 #[test]
 fn invalid_yaml_values() {
     let dir = fixture();
-    write(dir.path(), "clusters/g/a/values/web.yaml", "replicas: 3\nfoo: [1, 2\n");
+    write(
+        dir.path(),
+        "clusters/g/a/values/web.yaml",
+        "replicas: 3\nfoo: [1, 2\n",
+    );
     let p = problems(dir.path());
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("clusters/g/a/values/web.yaml"), "{p:?}");
@@ -142,7 +169,11 @@ fn needs_cycle_is_named() {
 #[test]
 fn duplicate_cluster_names_point_at_both_files() {
     let dir = fixture();
-    write(dir.path(), "clusters/h/b/cluster.toml", "name = \"b\"\nvoyage = \"core@1.0.0\"\n");
+    write(
+        dir.path(),
+        "clusters/h/b/cluster.toml",
+        "name = \"b\"\nvoyage = \"core@1.0.0\"\n",
+    );
     let p = problems(dir.path());
     assert_eq!(
         p,
@@ -156,8 +187,16 @@ fn duplicate_cluster_names_point_at_both_files() {
 #[test]
 fn all_problems_are_reported_sorted() {
     let dir = fixture();
-    write(dir.path(), "clusters/g/c/cluster.toml", "nmae = \"c\"\nvoyage = \"core@1.0.0\"\n");
-    write(dir.path(), "clusters/g/a/cluster.toml", "name = \"a\"\nvoyage = \"nope@1.0.0\"\n");
+    write(
+        dir.path(),
+        "clusters/g/c/cluster.toml",
+        "nmae = \"c\"\nvoyage = \"core@1.0.0\"\n",
+    );
+    write(
+        dir.path(),
+        "clusters/g/a/cluster.toml",
+        "name = \"a\"\nvoyage = \"nope@1.0.0\"\n",
+    );
     let p = problems(dir.path());
     assert_eq!(
         p,
@@ -175,15 +214,32 @@ fn build_dedupes_and_noop_writes_nothing() {
     let s = Session::open(dir.path(), &store).unwrap();
     let r = s.build(&store, &BuildOptions::default()).unwrap();
     let status = |t: &str| r.outcomes.iter().find(|o| o.target == t).map(|o| o.status);
-    assert!(!r.failed(), "{:?}", r.outcomes.iter().map(|o| (&o.target, &o.error)).collect::<Vec<_>>());
+    assert!(
+        !r.failed(),
+        "{:?}",
+        r.outcomes
+            .iter()
+            .map(|o| (&o.target, &o.error))
+            .collect::<Vec<_>>()
+    );
     let renders_built = r
         .outcomes
         .iter()
         .filter(|o| o.kind == "render" && o.status == Status::Built)
         .count();
     assert_eq!(renders_built, 2, "b and c render once together");
-    let kb = r.outcomes.iter().find(|o| o.target == "render:b/web").unwrap().key;
-    let kc = r.outcomes.iter().find(|o| o.target == "render:c/web").unwrap().key;
+    let kb = r
+        .outcomes
+        .iter()
+        .find(|o| o.target == "render:b/web")
+        .unwrap()
+        .key;
+    let kc = r
+        .outcomes
+        .iter()
+        .find(|o| o.target == "render:c/web")
+        .unwrap()
+        .key;
     assert_eq!(kb, kc);
     let out = dir.path().join("out/clusters/a/web.yaml");
     let text = std::fs::read_to_string(&out).unwrap();
@@ -211,7 +267,15 @@ fn build_dedupes_and_noop_writes_nothing() {
     // Editing one overlay rebuilds that cluster only; explain names the file.
     write(dir.path(), "clusters/g/a/values/web.yaml", "replicas: 4\n");
     let s = Session::open(dir.path(), &store).unwrap();
-    let r = s.build(&store, &BuildOptions { targets: vec!["cluster:*".into()], ..Default::default() }).unwrap();
+    let r = s
+        .build(
+            &store,
+            &BuildOptions {
+                targets: vec!["cluster:*".into()],
+                ..Default::default()
+            },
+        )
+        .unwrap();
     let built: Vec<&str> = r
         .outcomes
         .iter()
@@ -220,7 +284,11 @@ fn build_dedupes_and_noop_writes_nothing() {
         .collect();
     assert_eq!(built, ["cluster:a", "render:a/web"]);
     let e = wayfinder_rules::explain(dir.path(), &store, "render:a/web");
-    assert!(e.to_string().contains("changed: clusters/g/a/values/web.yaml"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("changed: clusters/g/a/values/web.yaml"),
+        "{e}"
+    );
 }
 
 /// The hash contract: the keys of the fixture's chart, voyage and render actions. A change
@@ -236,7 +304,13 @@ fn hash_contract() {
         .outcomes
         .iter()
         .filter(|o| o.kind != "cluster")
-        .map(|o| format!("{} {}", o.target, o.key.map(|k| k.short()).unwrap_or_default()))
+        .map(|o| {
+            format!(
+                "{} {}",
+                o.target,
+                o.key.map(|k| k.short()).unwrap_or_default()
+            )
+        })
         .collect();
     let expected = include_str!("hash_contract.txt");
     let expected: Vec<&str> = expected.lines().collect();
@@ -248,5 +322,8 @@ fn hash_contract() {
         .unwrap();
         return;
     }
-    assert_eq!(keys, expected, "action keys changed (WAYFINDER_BLESS=1 rewrites the snapshot)");
+    assert_eq!(
+        keys, expected,
+        "action keys changed (WAYFINDER_BLESS=1 rewrites the snapshot)"
+    );
 }

@@ -46,7 +46,8 @@ fn chart_version(chart: &Chart) -> &str {
     get_str(&chart.metadata, "version")
 }
 
-/// `action.CheckDependencies`: every dependency the top chart declares must be in `charts/`.
+/// `action.CheckDependencies`: every dependency the top chart declares must be in `charts/`
+/// (by chart name; versions and aliases do not matter). The message is the `helm` CLI's.
 pub(crate) fn check_dependencies(chart: &Chart) -> Result<(), ChartError> {
     let Some(reqs) = declared(chart) else {
         return Ok(());
@@ -61,7 +62,9 @@ pub(crate) fn check_dependencies(chart: &Chart) -> Result<(), ChartError> {
     }
     Err(ChartError {
         message: format!(
-            "found in Chart.yaml, but missing in charts/ directory: {}",
+            "an error occurred while checking for chart dependencies. You may need to run \
+             'helm dependency build' to fetch missing dependencies: \
+             found in Chart.yaml, but missing in charts/ directory: {}",
             missing.join(", ")
         ),
     })

@@ -115,6 +115,8 @@ fn missing_dependencies_are_reported() {
     let e = check_dependencies(&c).expect_err("b is missing");
     assert_eq!(
         e.message,
-        "found in Chart.yaml, but missing in charts/ directory: b"
+        "an error occurred while checking for chart dependencies. You may need to run \
+         'helm dependency build' to fetch missing dependencies: found in Chart.yaml, but \
+         missing in charts/ directory: b"
     );
 }

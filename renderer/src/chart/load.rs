@@ -233,7 +233,8 @@ fn load_archive_nested(
 
 /// Helm's `archive.LoadArchiveFiles`: the files of a gzipped tar with its path checks.
 fn archive_files(bytes: &[u8], budget: &mut Budget) -> Result<Vec<BufferedFile>, ChartError> {
-    let gz = flate2::read::GzDecoder::new(bytes);
+    // Go's gzip reader reads concatenated members too.
+    let gz = flate2::read::MultiGzDecoder::new(bytes);
     if gz.header().is_none() {
         return Err(err("gzip: invalid header"));
     }
@@ -517,8 +518,9 @@ fn split_documents(text: &str) -> Result<Vec<String>, String> {
             }
             if !buf.is_empty() {
                 docs.push(std::mem::take(&mut buf));
+                continue;
             }
-            continue;
+            // A separator opening a document stays in it (line numbers in errors count it).
         }
         buf.push_str(line);
     }

@@ -339,3 +339,46 @@ fn clean_paths() {
     assert_eq!(clean_path("a/../../x"), "../x");
     assert_eq!(clean_path("a//b/"), "a/b");
 }
+
+#[test]
+fn loads_an_archive_file_and_rejects_non_archives() {
+    let s = Scratch::new("tgzfile");
+    let bytes = tgz(&[
+        ("c/Chart.yaml", CHART.as_bytes()),
+        ("c/values.yaml", b"a: 1\n"),
+    ]);
+    std::fs::write(s.0.join("c-1.0.0.tgz"), &bytes).expect("write");
+    let c = load_chart(&s.0.join("c-1.0.0.tgz")).expect("archive file");
+    assert_eq!(c.name(), "top");
+    s.write("values.yaml", "a: 1\n");
+    let e = load_chart(&s.0.join("values.yaml")).expect_err("yaml is not a chart");
+    assert!(
+        e.message
+            .ends_with("seems to be a YAML file, but expected a gzipped archive"),
+        "{}",
+        e.message
+    );
+    s.write("x.txt", "x");
+    let e = load_chart(&s.0.join("x.txt")).expect_err("text is not a chart");
+    assert!(
+        e.message
+            .contains("does not appear to be a gzipped archive"),
+        "{}",
+        e.message
+    );
+    let v3 = tgz(&[("c/Chart.yaml", b"apiVersion: v3\nname: c\nversion: 1.0.0\n")]);
+    assert_eq!(
+        load_archive(&v3).expect_err("v3").message,
+        "unsupported chart version"
+    );
+}
+
+#[test]
+fn values_errors_name_helms_line() {
+    // Helm (helm-oracle): the leading separator stays in the first document.
+    let e = load_values(b"---\na: 1\nb: [\n").expect_err("bad yaml");
+    assert_eq!(
+        e,
+        "cannot unmarshal yaml document: error converting YAML to JSON: yaml: line 3: did not find expected node content"
+    );
+}

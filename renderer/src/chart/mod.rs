@@ -11,7 +11,7 @@
 //! | `semver.rs`   | Masterminds semver versions and constraints (`IsCompatibleRange`)  |
 //! | `deps.rs`     | `ProcessDependencies`: enabled/disabled subcharts, aliases, imports |
 //! | `coalesce.rs` | `CoalesceValues` / `MergeValues` with Go's shared-map semantics     |
-//! | `schema.rs`   | JSON Schema validation of every chart's values                     |
+//! | `schema.rs`   | JSON Schema validation of every chart's values (`formats.rs`)      |
 //!
 //! Entry points: `load_chart` (or `load_archive`), `load_values` for `-f` files,
 //! `merge_values` to stack them, then `prepare` for the values templates see.
@@ -23,6 +23,7 @@ use crate::value::Data;
 
 mod coalesce;
 mod deps;
+mod formats;
 mod glob;
 mod ignore;
 mod load;

@@ -354,6 +354,14 @@ fn edge_cases_match_helm() {
         failures.extend(probe(&format!("schema2020-{i}"), &files7, user));
     }
 
+    let schema_ref7 = r##"{"$schema": "http://json-schema.org/draft-07/schema#",
+      "definitions": {"s": {"type": "string"}},
+      "properties": {"c": {"$ref": "#/definitions/s", "const": "x", "enum": ["y"], "minLength": 5}}}"##;
+    let files9: Vec<(&str, &str)> = vec![("Chart.yaml", TOP), ("values.schema.json", schema_ref7)];
+    for (i, user) in ["c: x", "c: z", "c: 1"].iter().enumerate() {
+        failures.extend(probe(&format!("ref7-{i}"), &files9, user));
+    }
+
     let schema_comb = r##"{"type": "object", "properties": {
       "a": {"anyOf": [{"type": "string"}, {"type": "integer", "minimum": 1000}]},
       "b": {"allOf": [{"type": "number"}, {"maximum": 1234.5}]},

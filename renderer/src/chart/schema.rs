@@ -26,6 +26,7 @@ use std::collections::HashMap;
 use regex::Regex;
 use serde_json::Value as J;
 
+use super::formats::format_ok;
 use super::{Chart, ChartError};
 use crate::value::Data;
 
@@ -204,6 +205,14 @@ fn json_equal(a: &J, b: &J) -> bool {
         }
         _ => a == b,
     }
+}
+
+fn const_error(loc: &str, c: &J) -> VErr {
+    let msg = match c {
+        J::Array(_) | J::Object(_) => "const failed".to_string(),
+        other => format!("value must be {}", display(other)),
+    };
+    VErr::new(loc, msg)
 }
 
 fn ptr_escape(tok: &str) -> String {
@@ -448,6 +457,15 @@ impl<'a> Validator<'a> {
         };
         if self.draft < 2019 {
             if let Some(J::String(r)) = m.get("$ref") {
+                // Siblings of $ref are ignored, except `const` (drafts 6 and 7): the library
+                // compiles draft-6 keywords anyway and checks `const` before `$ref`.
+                if self.draft >= 6 {
+                    if let Some(c) = m.get("const") {
+                        if !json_equal(v, c) {
+                            return Err(const_error(loc, c));
+                        }
+                    }
+                }
                 return match self.resolve(r) {
                     Some(target) => self.validate(target, v, loc, depth + 1),
                     None => Ok(()),
@@ -473,11 +491,7 @@ impl<'a> Validator<'a> {
         }
         if let Some(c) = m.get("const") {
             if !json_equal(v, c) {
-                let msg = match c {
-                    J::Array(_) | J::Object(_) => "const failed".to_string(),
-                    other => format!("value must be {}", display(other)),
-                };
-                return Err(VErr::new(loc, msg));
+                return Err(const_error(loc, c));
             }
         }
         if let Some(J::Array(items)) = m.get("enum") {
@@ -497,7 +511,15 @@ impl<'a> Validator<'a> {
         if self.draft < 2019 {
             if let (Some(J::String(f)), J::String(sv)) = (m.get("format"), v) {
                 if !format_ok(f, sv) {
-                    return Err(VErr::new(loc, format!("{} is not valid {f}", display(v))));
+                    let reason = if f == "email" && !sv.contains('@') {
+                        ": missing @"
+                    } else {
+                        ""
+                    };
+                    return Err(VErr::new(
+                        loc,
+                        format!("{} is not valid {f}{reason}", display(v)),
+                    ));
                 }
             }
         }
@@ -1021,113 +1043,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The formats the library asserts for drafts before 2019 (a light version of each check).
-fn format_ok(format: &str, s: &str) -> bool {
-    match format {
-        "ipv4" => s.parse::<std::net::Ipv4Addr>().is_ok(),
-        "ipv6" => s.parse::<std::net::Ipv6Addr>().is_ok(),
-        "email" => {
-            let Some((local, domain)) = s.rsplit_once('@') else {
-                return false;
-            };
-            !local.is_empty() && local.len() <= 64 && !domain.is_empty()
-        }
-        "hostname" => {
-            let h = s.strip_suffix('.').unwrap_or(s);
-            !h.is_empty()
-                && h.len() <= 253
-                && h.split('.').all(|l| {
-                    !l.is_empty()
-                        && l.len() <= 63
-                        && !l.starts_with('-')
-                        && !l.ends_with('-')
-                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                })
-        }
-        "date" => date_ok(s),
-        "time" => time_ok(s),
-        "date-time" => {
-            let Some(i) = s.find(['T', 't']) else {
-                return false;
-            };
-            date_ok(&s[..i]) && time_ok(&s[i + 1..])
-        }
-        "uri" => s.split_once(':').is_some_and(|(scheme, _)| {
-            !scheme.is_empty()
-                && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        }),
-        "uuid" => {
-            let parts: Vec<&str> = s.split('-').collect();
-            parts.len() == 5
-                && [8, 4, 4, 4, 12]
-                    .iter()
-                    .zip(&parts)
-                    .all(|(n, p)| p.len() == *n && p.chars().all(|c| c.is_ascii_hexdigit()))
-        }
-        "regex" => Regex::new(s).is_ok(),
-        _ => true,
-    }
-}
-
-fn date_ok(s: &str) -> bool {
-    let p: Vec<&str> = s.split('-').collect();
-    if p.len() != 3 || p[0].len() != 4 || p[1].len() != 2 || p[2].len() != 2 {
-        return false;
-    }
-    let (Ok(y), Ok(m), Ok(d)) = (
-        p[0].parse::<u32>(),
-        p[1].parse::<u32>(),
-        p[2].parse::<u32>(),
-    ) else {
-        return false;
-    };
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    (1..=days).contains(&d)
-}
-
-fn time_ok(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 9 || b[2] != b':' || b[5] != b':' {
-        return false;
-    }
-    let two = |i: usize| s.get(i..i + 2).and_then(|x| x.parse::<u32>().ok());
-    let (Some(h), Some(mi), Some(se)) = (two(0), two(3), two(6)) else {
-        return false;
-    };
-    if h > 23 || mi > 59 || se > 60 {
-        return false;
-    }
-    let mut rest = &s[8..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.chars().take_while(char::is_ascii_digit).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
-    }
-    match rest {
-        "Z" | "z" => true,
-        r if (r.starts_with('+') || r.starts_with('-')) && r.len() == 6 && &r[3..4] == ":" => {
-            matches!((two_at(r, 1), two_at(r, 4)), (Some(oh), Some(om)) if oh <= 23 && om <= 59)
-        }
-        _ => false,
-    }
-}
-
-fn two_at(s: &str, i: usize) -> Option<u32> {
-    s.get(i..i + 2).and_then(|x| x.parse::<u32>().ok())
 }
 
 #[cfg(test)]

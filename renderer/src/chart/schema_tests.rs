@@ -37,6 +37,11 @@ fn drafts_refs_and_combinators() {
     );
     assert!(check(d7, "p: x").is_err());
     assert!(check(d7, "e: nope").is_err(), "draft 7 asserts formats");
+    let d7c = r##"{"$schema": "http://json-schema.org/draft-07/schema#",
+        "definitions": {"s": {"type": "string"}},
+        "properties": {"c": {"$ref": "#/definitions/s", "const": "x", "enum": ["y"]}}}"##;
+    assert!(check(d7c, "c: x").is_ok(), "enum beside $ref is ignored");
+    assert!(check(d7c, "c: z").is_err(), "const beside $ref is not");
     let d20 = r##"{"$defs": {"p": {"type": "integer"}},
         "properties": {"p": {"$ref": "#/$defs/p", "minimum": 5}, "e": {"format": "email"},
         "o": {"oneOf": [{"type": "string"}, {"maxLength": 3}]}}}"##;

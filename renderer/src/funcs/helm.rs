@@ -124,6 +124,11 @@ fn from_yaml_array(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
 
 fn from_json(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
     let s = string_arg("fromJson", a)?;
+    // Go keeps what it decoded when a number overflows, and adds the error.
+    if let Ok((Data::Map(mut m), Some(e))) = json::parse_partial(&s) {
+        m.insert("Error".into(), Data::String(e));
+        return Ok(Value::from_data(&Data::Map(m)));
+    }
     Ok(into_map(json::parse(&s), false))
 }
 

@@ -5,11 +5,13 @@
 //! them to tell `$x := …` from `$x arg`). A lexing error becomes a final `Error` token so that
 //! the parser reports whichever error Go would meet first.
 
+use std::rc::Rc;
+
 use super::ast::Span;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
-    Text(Box<str>),
+    Text(Rc<str>),
     LeftDelim,
     RightDelim,
     Space,
@@ -22,18 +24,18 @@ pub enum Tok {
     /// Any other printable ASCII character in an action (`,` in `range $i, $v`).
     Char(char),
     /// A quoted string as written, with its quotes.
-    String(Box<str>),
-    RawString(Box<str>),
-    CharConst(Box<str>),
-    Number(Box<str>),
-    Complex(Box<str>),
+    String(Rc<str>),
+    RawString(Rc<str>),
+    CharConst(Rc<str>),
+    Number(Rc<str>),
+    Complex(Rc<str>),
     Bool(bool),
     Dot,
     /// `.name` (without the dot).
-    Field(Box<str>),
+    Field(Rc<str>),
     /// `$name` or `$` (with the `$`).
-    Variable(Box<str>),
-    Identifier(Box<str>),
+    Variable(Rc<str>),
+    Identifier(Rc<str>),
     Nil,
     LeftParen,
     RightParen,

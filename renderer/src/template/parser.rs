@@ -32,8 +32,9 @@ pub fn parse(name: &str, src: &str, lenient: bool) -> Result<Vec<Tree>, String> 
         seen: 0,
         src,
         parse_name: parse_name.clone(),
-        vars: vec!["$".into()],
+        vars: vec![std::rc::Rc::from("$")],
         range_depth: 0,
+        depth: 0,
         action_line: 0,
         trees: Vec::new(),
         lenient,
@@ -57,14 +58,20 @@ struct Parser<'a> {
     seen: usize,
     src: &'a str,
     parse_name: Arc<str>,
-    vars: Vec<Box<str>>,
+    vars: Vec<std::rc::Rc<str>>,
     range_depth: usize,
+    /// Nesting of control structures and parenthesized pipelines (bounded: the parser and
+    /// the evaluator recurse on it).
+    depth: usize,
     action_line: u32,
     trees: Vec<Tree>,
     lenient: bool,
 }
 
 type R<T> = Result<T, String>;
+
+/// How deeply control structures and parentheses may nest (real charts use a dozen levels).
+const MAX_NESTING: usize = 200;
 
 const EOF_TOKEN: Token = Token {
     tok: Tok::Eof,
@@ -197,7 +204,7 @@ impl<'a> Parser<'a> {
     }
 
     fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
-        let vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let vars = std::mem::replace(&mut self.vars, vec![std::rc::Rc::from("$")]);
         let depth = std::mem::replace(&mut self.range_depth, 0);
         let r = f(self);
         self.vars = vars;
@@ -242,7 +249,7 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> R<Item> {
         let t = self.next_non_space();
         match t.tok {
-            Tok::Text(s) => Ok(Item::Node(Node::Text(s))),
+            Tok::Text(s) => Ok(Item::Node(Node::Text((*s).into()))),
             Tok::LeftDelim => {
                 self.action_line = t.span.line;
                 let r = self.action();
@@ -301,9 +308,20 @@ impl<'a> Parser<'a> {
 
     fn control(&mut self, context: &str) -> R<Branch> {
         let nvars = self.vars.len();
+        self.enter()?;
         let r = self.control_inner(context);
+        self.depth -= 1;
         self.vars.truncate(nvars);
         r
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            self.depth -= 1;
+            return Err(self.errorf(format!("nesting deeper than {MAX_NESTING} levels")));
+        }
+        Ok(())
     }
 
     fn control_inner(&mut self, context: &str) -> R<Branch> {
@@ -510,7 +528,7 @@ impl<'a> Parser<'a> {
         let mut more = Vec::new();
         while let Tok::Field(f) = self.peek().tok {
             self.next();
-            more.push(f);
+            more.push(Box::<str>::from(&*f));
         }
         Ok(Some(match node {
             Arg::Field { mut idents, .. } => {
@@ -557,7 +575,11 @@ impl<'a> Parser<'a> {
                         crate::fmt::quote_go(&name)
                     )));
                 };
-                Arg::Ident { span, name, func }
+                Arg::Ident {
+                    span,
+                    name: (*name).into(),
+                    func,
+                }
             }
             Tok::Dot => Arg::Dot(span),
             Tok::Nil => Arg::Nil(span),
@@ -576,12 +598,16 @@ impl<'a> Parser<'a> {
             }
             Tok::Field(f) => Arg::Field {
                 span,
-                idents: vec![f],
+                idents: vec![(*f).into()],
             },
             Tok::Bool(b) => Arg::Bool(span, b),
             Tok::CharConst(text) => {
                 let value = parse_char_const(&text).map_err(|e| self.errorf(e))?;
-                Arg::Number { span, text, value }
+                Arg::Number {
+                    span,
+                    text: (*text).into(),
+                    value,
+                }
             }
             Tok::Complex(text) => {
                 return Err(self.errorf(format!(
@@ -591,16 +617,23 @@ impl<'a> Parser<'a> {
             }
             Tok::Number(text) => {
                 let value = parse_number(&text).map_err(|e| self.errorf(e))?;
-                Arg::Number { span, text, value }
+                Arg::Number {
+                    span,
+                    text: (*text).into(),
+                    value,
+                }
             }
-            Tok::LeftParen => Arg::Pipe(Box::new(
-                self.pipeline("parenthesized pipeline", Tok::RightParen)?,
-            )),
+            Tok::LeftParen => {
+                self.enter()?;
+                let p = self.pipeline("parenthesized pipeline", Tok::RightParen);
+                self.depth -= 1;
+                Arg::Pipe(Box::new(p?))
+            }
             Tok::String(ref q) | Tok::RawString(ref q) => {
                 let value = unquote(q).ok_or_else(|| self.errorf("invalid syntax"))?;
                 Arg::String {
                     span,
-                    quoted: q.clone(),
+                    quoted: (**q).into(),
                     value: value.into(),
                 }
             }

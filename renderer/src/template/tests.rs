@@ -868,3 +868,16 @@ fn later_definitions_replace_earlier_ones_unless_empty() {
     let out = set.execute("main", Value::Nil, &ctx, &ExecOptions::default());
     assert_eq!(out.unwrap(), "B");
 }
+
+#[test]
+fn pathological_nesting_is_an_error_not_a_crash() {
+    let deep = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    let e = run(&deep, Value::Nil).unwrap_err().message;
+    assert!(e.contains("nesting deeper than"), "{e}");
+    let ifs = format!("{}x{}", "{{ if 1 }}".repeat(5000), "{{ end }}".repeat(5000));
+    let e = run(&ifs, Value::Nil).unwrap_err().message;
+    assert!(e.contains("nesting deeper than"), "{e}");
+    // Moderate nesting works.
+    let ok = format!("{}x{}", "{{ if 1 }}".repeat(50), "{{ end }}".repeat(50));
+    assert_eq!(run(&ok, Value::Nil).unwrap(), "x");
+}

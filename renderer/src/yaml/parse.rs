@@ -65,13 +65,87 @@ impl SyntaxError {
 /// Reads documents from `text`; stops after `max_docs` documents (go-yaml's `Unmarshal` reads
 /// only the first and never looks at the rest).
 pub(crate) fn parse_docs(text: &str, max_docs: usize) -> Result<Vec<Doc>, SyntaxError> {
+    if text.chars().any(|c| !readable(c)) {
+        return Err(SyntaxError {
+            message: "control characters are not allowed".into(),
+            line: None,
+        });
+    }
+    // libyaml accepts a tab as the separator after `:` (`key:\tvalue`); saphyr does not. Where
+    // saphyr stops on exactly that, the tab becomes a space and the text is read again.
+    let mut patched: Option<String> = None;
+    for _ in 0..1000 {
+        let current = patched.as_deref().unwrap_or(text);
+        match parse_docs_once(current, max_docs) {
+            Err(Retry::TabAfterColon(at, e)) => match untab(current, at) {
+                Some(t) => patched = Some(t),
+                None => return Err(e),
+            },
+            r => return r.map_err(Retry::into_error),
+        }
+    }
+    parse_docs_once(patched.as_deref().unwrap_or(text), max_docs).map_err(Retry::into_error)
+}
+
+/// libyaml's reader: the characters a YAML stream may contain.
+fn readable(c: char) -> bool {
+    let v = c as u32;
+    matches!(v, 0x09 | 0x0A | 0x0D | 0x20..=0x7E | 0x85 | 0xA0..=0xD7FF | 0xE000..=0xFFFD)
+        || v >= 0x10000
+}
+
+enum Retry {
+    Syntax(SyntaxError),
+    /// saphyr refused a tab after `:`; the character index where it stopped.
+    TabAfterColon(usize, SyntaxError),
+}
+
+impl Retry {
+    fn into_error(self) -> SyntaxError {
+        match self {
+            Retry::Syntax(e) | Retry::TabAfterColon(_, e) => e,
+        }
+    }
+}
+
+impl From<SyntaxError> for Retry {
+    fn from(e: SyntaxError) -> Retry {
+        Retry::Syntax(e)
+    }
+}
+
+/// Turns the tabs between a `:` and character index `at` into spaces.
+fn untab(text: &str, at: usize) -> Option<String> {
+    let mut chars: Vec<char> = text.chars().collect();
+    let mut i = at.min(chars.len());
+    let mut changed = false;
+    while i > 0 && matches!(chars[i - 1], ' ' | '\t') {
+        if chars[i - 1] == '\t' {
+            chars[i - 1] = ' ';
+            changed = true;
+        }
+        i -= 1;
+    }
+    (changed && i > 0 && chars[i - 1] == ':').then(|| chars.into_iter().collect())
+}
+
+fn parse_docs_once(text: &str, max_docs: usize) -> Result<Vec<Doc>, Retry> {
     let mut parser = Parser::new_from_str(text);
     let mut docs = Vec::new();
     let mut b = Builder::default();
     let mut in_doc = false;
     let mut offsets: Option<Vec<usize>> = None;
     while let Some(ev) = parser.next_event() {
-        let (ev, span) = ev.map_err(|e| scan_error(text, &e))?;
+        let (ev, span) = match ev {
+            Ok(x) => x,
+            Err(e) if e.info() == "':' must be followed by a valid YAML whitespace" => {
+                return Err(Retry::TabAfterColon(
+                    e.marker().index(),
+                    scan_error(text, &e),
+                ));
+            }
+            Err(e) => return Err(Retry::Syntax(scan_error(text, &e))),
+        };
         let line0 = span.start.line().saturating_sub(1);
         match ev {
             Event::StreamStart | Event::Nothing => {}
@@ -92,10 +166,10 @@ pub(crate) fn parse_docs(text: &str, max_docs: usize) -> Result<Vec<Doc>, Syntax
             Event::Alias(id) => {
                 let Some(&target) = b.anchors.get(&id) else {
                     let name = alias_name(text, span.start.index());
-                    return Err(SyntaxError {
+                    return Err(Retry::Syntax(SyntaxError {
                         message: format!("unknown anchor '{name}' referenced"),
                         line: None,
-                    });
+                    }));
                 };
                 let name = alias_name(text, span.start.index());
                 b.add(Kind::Alias { target, name }, line0, 0)?;
@@ -213,6 +287,16 @@ fn scan_error(text: &str, e: &ScanError) -> SyntaxError {
             parser("did not find expected key")
         }
         "simple key expect ':'" => scanner("could not find expected ':'"),
+        "simple key expected" => {
+            // saphyr notices at the end of the input; libyaml's parser stops at the token
+            // that is not a key: the last line with content.
+            let upto: Vec<&str> = text.lines().take(e.marker().line()).collect();
+            let last = upto.iter().rposition(|l| !l.trim().is_empty()).unwrap_or(0);
+            return SyntaxError {
+                message: "did not find expected key".into(),
+                line: (last != 0).then_some(last),
+            };
+        }
         p if p.starts_with("tabs disallowed") || p.starts_with("unexpected character") => {
             scanner("found character that cannot start any token")
         }

@@ -169,7 +169,10 @@ fn string_fields_like_sigs_yaml() {
     // Helm reads `appVersion: 1.10` as "1.1" and `version: 1.0` as "1".
     assert_eq!(go_string_field(&f(1.1)).as_deref(), Some("1.1"));
     assert_eq!(go_string_field(&f(1.0)).as_deref(), Some("1"));
-    assert_eq!(go_string_field(&f(1.234_567_891_23)).as_deref(), Some("1.2345679"));
+    assert_eq!(
+        go_string_field(&f(1.234_567_891_23)).as_deref(),
+        Some("1.2345679")
+    );
     assert_eq!(go_string_field(&Data::Bool(true)).as_deref(), Some("true"));
     assert_eq!(go_string_field(&s("x")), None);
 }

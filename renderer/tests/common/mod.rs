@@ -215,7 +215,10 @@ fn check_case(root: &Path, case: &Case, verbose: bool) -> Result<(), String> {
         return match got {
             Err(e) => {
                 if verbose {
-                    println!("helm error:\n{}\nour error:\n{e}", exp.error.as_deref().unwrap_or(""));
+                    println!(
+                        "helm error:\n{}\nour error:\n{e}",
+                        exp.error.as_deref().unwrap_or("")
+                    );
                 }
                 Ok(())
             }
