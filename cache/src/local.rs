@@ -86,6 +86,10 @@ impl LocalCache {
 
     /// Writes `data` to `dest` through a fsynced temp file and a rename.
     pub(crate) fn write_atomic(&self, dest: &Path, data: &[u8]) -> Result<(), StoreError> {
+        self.write_atomic_with(dest, data, true)
+    }
+
+    fn write_atomic_with(&self, dest: &Path, data: &[u8], sync: bool) -> Result<(), StoreError> {
         let tmp = self.temp_path();
         let fail = |what: &str, p: &Path, e: io::Error| {
             StoreError::new(format!("cannot {what} `{}`: {e}", p.display()))
@@ -93,7 +97,9 @@ impl LocalCache {
         let result = (|| {
             let mut f = File::create(&tmp).map_err(|e| fail("create", &tmp, e))?;
             f.write_all(data).map_err(|e| fail("write", &tmp, e))?;
-            f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
+            if sync {
+                f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
+            }
             drop(f);
             if let Err(e) = fs::rename(&tmp, dest) {
                 if e.kind() != io::ErrorKind::NotFound {
@@ -190,6 +196,15 @@ impl Store for LocalCache {
         let path = self.blob_path(&d);
         if !path.exists() {
             self.write_atomic(&path, data)?;
+        }
+        Ok(d)
+    }
+
+    fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
+        let d = Digest::of(data);
+        let path = self.blob_path(&d);
+        if !path.exists() {
+            self.write_atomic_with(&path, data, false)?;
         }
         Ok(d)
     }

@@ -36,6 +36,8 @@ pub(crate) struct Global {
     pub(crate) verbose: u8,
 }
 
+// Parsed once per run: the size of the `template` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub(crate) enum Command {
     /// Build targets (all when none given): render every cluster into the output tree

@@ -119,22 +119,13 @@ pub struct Outcome {
 }
 
 /// Execution options.
+#[derive(Default)]
 pub struct ExecOptions<'a> {
     /// Worker threads; 0 means one per core.
     pub jobs: usize,
     pub memo: Option<&'a dyn Memo>,
     /// Called after every action (from worker threads).
     pub on_outcome: Option<&'a (dyn Fn(&Outcome) + Sync)>,
-}
-
-impl Default for ExecOptions<'_> {
-    fn default() -> Self {
-        ExecOptions {
-            jobs: 0,
-            memo: None,
-            on_outcome: None,
-        }
-    }
 }
 
 /// A scheduler setup failure.

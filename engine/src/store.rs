@@ -71,6 +71,11 @@ impl StoreError {
 /// Reads are verified by the implementation: a corrupt entry reads as absent.
 pub trait Store: Send + Sync {
     fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError>;
+    /// Stores a blob whose loss is harmless (explain records): the implementation may skip
+    /// the fsync. Reads still verify it.
+    fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
+        self.put_blob(data)
+    }
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>>;
     fn has_blob(&self, digest: &Digest<Blob>) -> bool;
     fn get_action(&self, key: &Digest<Action>) -> Option<ActionResult>;

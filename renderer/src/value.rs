@@ -88,6 +88,10 @@ pub trait Object {
     fn truthy(&self) -> bool {
         true
     }
+    /// The Go reflect kind `kindOf` prints: `ptr` for pointers to structs, `struct` for values.
+    fn kind(&self) -> &'static str {
+        "ptr"
+    }
     /// The Go map or slice this object also is, for `range`, `index` and `len` (Helm's
     /// `.Files` is a `map[string][]byte` with methods, `.Capabilities.APIVersions` a `[]string`).
     fn as_value(&self) -> Option<Value> {
@@ -193,7 +197,7 @@ impl Value {
             Value::Bytes(_) => "slice",
             Value::List(_) => "slice",
             Value::Map(_) => "map",
-            Value::Object(_) => "ptr",
+            Value::Object(o) => o.kind(),
         }
     }
 

@@ -25,10 +25,13 @@ use crate::load::{ChartInfo, Component, Voyage};
 /// Bump when what an action does changes (it invalidates every cached result).
 pub const RULES_VERSION: &str = concat!("1/", env!("CARGO_PKG_VERSION"));
 
+/// One chart, loaded at most once (the first render that needs it loads it).
+type ChartSlot = Arc<Mutex<Option<Result<Arc<Chart>, String>>>>;
+
 /// Charts loaded during one build, shared by the renders that need them.
 #[derive(Default)]
 pub(crate) struct ChartCache {
-    loaded: Mutex<HashMap<String, Arc<Mutex<Option<Result<Arc<Chart>, String>>>>>>,
+    loaded: Mutex<HashMap<String, ChartSlot>>,
 }
 
 impl ChartCache {

@@ -358,7 +358,7 @@ impl Session {
             if same {
                 continue;
             }
-            let inputs_blob = store.put_blob(&encode_inputs(&o.inputs)).ok();
+            let inputs_blob = store.put_blob_unsynced(&encode_inputs(&o.inputs)).ok();
             let Some(inputs) = inputs_blob else { continue };
             let previous = record.targets.get(&o.target).map(|t| (t.key, t.inputs));
             record.targets.insert(
@@ -459,8 +459,7 @@ impl Session {
             }
         }
         let by_dir = &by_dir;
-        let updates: Mutex<Vec<(String, Option<(FileStamp, Digest<Blob>)>)>> =
-            Mutex::new(Vec::new());
+        let updates: Mutex<Vec<OutputUpdate>> = Mutex::new(Vec::new());
         let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
         let counts = Mutex::new((0usize, 0usize));
         outcomes
@@ -568,6 +567,9 @@ impl Session {
         Ok((written, removed, changed))
     }
 }
+
+/// An output file's new record (`None`: removed).
+type OutputUpdate = (String, Option<(FileStamp, Digest<Blob>)>);
 
 /// Makes `path` hold the blob `digest`; returns its stamp and whether it was written.
 fn sync_file(

@@ -602,6 +602,16 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
     })
 }
 
+/// `[cache] dir` of `workspace.toml`, read on its own (before the cache is open); problems
+/// in the file are reported later by [`load`].
+pub fn cache_dir_setting(root: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(root.join(WORKSPACE_FILE)).ok()?;
+    let t = toml::de::DeTable::parse(&text).ok()?;
+    let cache = t.get_ref().get("cache")?;
+    let dir = cache.get_ref().as_table()?.get("dir")?;
+    dir.get_ref().as_str().map(str::to_string)
+}
+
 #[cfg(test)]
 mod tests {
     use super::rel_join;
@@ -619,14 +629,4 @@ mod tests {
         assert_eq!(rel_join("", "charts/web/"), "charts/web");
         assert_eq!(rel_join("a", "../../x"), "../x");
     }
-}
-
-/// `[cache] dir` of `workspace.toml`, read on its own (before the cache is open); problems
-/// in the file are reported later by [`load`].
-pub fn cache_dir_setting(root: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(root.join(WORKSPACE_FILE)).ok()?;
-    let t = toml::de::DeTable::parse(&text).ok()?;
-    let cache = t.get_ref().get("cache")?;
-    let dir = cache.get_ref().as_table()?.get("dir")?;
-    dir.get_ref().as_str().map(str::to_string)
 }

@@ -454,6 +454,61 @@ impl ClusterDecl {
     }
 }
 
+impl VoyageDecl {
+    pub(crate) fn encode(&self, w: &mut Writer) {
+        put_sp(w, &self.name);
+        put_sp(w, &self.version);
+        w.str(&self.description);
+        w.u64(self.components.len() as u64);
+        for c in &self.components {
+            put_component(w, c);
+        }
+    }
+
+    pub(crate) fn decode(r: &mut Reader<'_>) -> Option<VoyageDecl> {
+        Some(VoyageDecl {
+            name: get_sp(r)?,
+            version: get_sp(r)?,
+            description: r.str()?.to_string(),
+            components: (0..r.count(40)?)
+                .map(|_| get_component(r))
+                .collect::<Option<Vec<_>>>()?,
+        })
+    }
+}
+
+impl WorkspaceDecl {
+    pub fn encode(&self, w: &mut Writer) {
+        w.str(&self.name);
+        put_opt(w, &self.kube_version);
+        w.u64(self.api_versions.len() as u64);
+        for a in &self.api_versions {
+            w.str(a);
+        }
+        match &self.cache_dir {
+            None => w.u64(0),
+            Some(d) => w.u64(1).str(d),
+        };
+        w.str(&self.output_dir);
+    }
+
+    pub fn decode(r: &mut Reader<'_>) -> Option<WorkspaceDecl> {
+        Some(WorkspaceDecl {
+            name: r.str()?.to_string(),
+            kube_version: get_opt(r)?,
+            api_versions: (0..r.count(8)?)
+                .map(|_| r.str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()?,
+            cache_dir: match r.u64()? {
+                0 => None,
+                1 => Some(r.str()?.to_string()),
+                _ => return None,
+            },
+            output_dir: r.str()?.to_string(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -550,60 +605,5 @@ namespace = "kong"
         assert!(is_semver("1.5.0-rc.1+b"));
         assert!(!is_semver("1.5"));
         assert!(!is_semver("v1.5.0"));
-    }
-}
-
-impl VoyageDecl {
-    pub(crate) fn encode(&self, w: &mut Writer) {
-        put_sp(w, &self.name);
-        put_sp(w, &self.version);
-        w.str(&self.description);
-        w.u64(self.components.len() as u64);
-        for c in &self.components {
-            put_component(w, c);
-        }
-    }
-
-    pub(crate) fn decode(r: &mut Reader<'_>) -> Option<VoyageDecl> {
-        Some(VoyageDecl {
-            name: get_sp(r)?,
-            version: get_sp(r)?,
-            description: r.str()?.to_string(),
-            components: (0..r.count(40)?)
-                .map(|_| get_component(r))
-                .collect::<Option<Vec<_>>>()?,
-        })
-    }
-}
-
-impl WorkspaceDecl {
-    pub fn encode(&self, w: &mut Writer) {
-        w.str(&self.name);
-        put_opt(w, &self.kube_version);
-        w.u64(self.api_versions.len() as u64);
-        for a in &self.api_versions {
-            w.str(a);
-        }
-        match &self.cache_dir {
-            None => w.u64(0),
-            Some(d) => w.u64(1).str(d),
-        };
-        w.str(&self.output_dir);
-    }
-
-    pub fn decode(r: &mut Reader<'_>) -> Option<WorkspaceDecl> {
-        Some(WorkspaceDecl {
-            name: r.str()?.to_string(),
-            kube_version: get_opt(r)?,
-            api_versions: (0..r.count(8)?)
-                .map(|_| r.str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()?,
-            cache_dir: match r.u64()? {
-                0 => None,
-                1 => Some(r.str()?.to_string()),
-                _ => return None,
-            },
-            output_dir: r.str()?.to_string(),
-        })
     }
 }
