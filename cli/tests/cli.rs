@@ -300,3 +300,43 @@ fn init_scaffolds_a_workspace_that_builds() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn affected_since_a_git_revision() {
+    let ws = fixture(3);
+    let cache = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(ws.path())
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .output()
+    };
+    if git(&["init", "-q"])
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!("skipped: git is not available");
+        return;
+    }
+    git(&["add", "-A"]).unwrap();
+    git(&["commit", "-qm", "init"]).unwrap();
+    write(ws.path(), "clusters/g/c2/values/web.yaml", "replicas: 9\n");
+    let o = wayfinder(
+        ws.path(),
+        cache.path(),
+        &["query", "affected", "--since", "HEAD"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "cluster:c2\nrender:c2/web\n"
+    );
+    let o = wayfinder(
+        ws.path(),
+        cache.path(),
+        &["query", "affected", "--since", "no-such-rev"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

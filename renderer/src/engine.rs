@@ -206,7 +206,31 @@ fn go_quote(s: &str) -> String {
 }
 
 /// Renders `chart` with `user_values` (the merged `-f`/`--set` values) like `helm template`.
+///
+/// Like Helm's `engine.render` (which recovers Go panics as `rendering template failed: …`),
+/// a panic inside the render is turned into an error instead of unwinding into the caller.
 pub fn render_chart(
+    chart: &Chart,
+    user_values: &Data,
+    opts: &RenderOptions,
+) -> Result<Rendered, RenderError> {
+    let run = std::panic::AssertUnwindSafe(|| render_chart_inner(chart, user_values, opts));
+    match std::panic::catch_unwind(run) {
+        Ok(r) => r,
+        Err(p) => {
+            let what = p
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "internal error".into());
+            Err(RenderError::new(format!(
+                "rendering template failed: {what}"
+            )))
+        }
+    }
+}
+
+fn render_chart_inner(
     chart: &Chart,
     user_values: &Data,
     opts: &RenderOptions,
@@ -1446,6 +1470,74 @@ mod tests {
         assert_eq!(
             format_exec_error("k/a.yaml", m),
             "k/a.yaml:42:15\n  executing \"k/a.yaml\" at <include \"x\" .>:\n    error calling include:\nk/_h.tpl:74:51\n  executing \"x\" at <$w.n>:\n    can't evaluate field n in type []interface {}"
+        );
+    }
+
+    fn chart(files: &[(&str, &str)]) -> Chart {
+        let mut md = BTreeMap::new();
+        md.insert("apiVersion".to_string(), Data::String("v2".into()));
+        md.insert("name".to_string(), Data::String("c".into()));
+        md.insert("version".to_string(), Data::String("0.1.0".into()));
+        Chart {
+            metadata: Data::Map(md),
+            templates: files
+                .iter()
+                .map(|(n, t)| ChartFile {
+                    name: n.to_string(),
+                    data: t.as_bytes().to_vec(),
+                })
+                .collect(),
+            values: Data::empty_map(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn executes_in_helm_order_and_strips_no_value() {
+        let c = chart(&[
+            ("templates/a.yaml", "a={{ .Values.x }}"),
+            (
+                "templates/b.yaml",
+                "{{ $_ := set .Values \"x\" \"from-b\" }}b",
+            ),
+            (
+                "templates/sub/z.yaml",
+                "z={{ .Values.x }}|{{ .Values.missing }}|{{ .Template.Name }}",
+            ),
+            ("templates/_h.tpl", "{{ define \"h\" }}h{{ end }}"),
+        ]);
+        let r = render_chart(&c, &Data::empty_map(), &RenderOptions::new("rel", "ns")).unwrap();
+        let keys: Vec<&str> = r.manifests.keys().map(|k| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            vec![
+                "c/templates/a.yaml",
+                "c/templates/b.yaml",
+                "c/templates/sub/z.yaml"
+            ]
+        );
+        // sub/z.yaml runs first (deepest), then b.yaml, then a.yaml (reverse lexicographic).
+        assert_eq!(
+            r.manifests["c/templates/sub/z.yaml"],
+            "z=||c/templates/sub/z.yaml"
+        );
+        assert_eq!(r.manifests["c/templates/a.yaml"], "a=from-b");
+    }
+
+    #[test]
+    fn invalid_release_name_fails_before_rendering() {
+        let c = chart(&[("templates/a.yaml", "{{ fail \"boom\" }}")]);
+        let e = render_chart(
+            &c,
+            &Data::empty_map(),
+            &RenderOptions::new("Bad_Name", "ns"),
+        )
+        .unwrap_err();
+        assert!(e.message.contains("invalid release name"), "{}", e.message);
+        let e = render_chart(&c, &Data::empty_map(), &RenderOptions::new("ok", "ns")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "execution error at (c/templates/a.yaml:1:3): boom"
         );
     }
 }

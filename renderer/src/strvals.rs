@@ -598,4 +598,44 @@ mod tests {
             ])
         );
     }
+
+    #[test]
+    fn helm_parser_cases() {
+        for bad in [
+            "name1=value1,,,,name2=value2,",
+            "name1,name2=",
+            "name1.name2",
+            "name1.=name2",
+            "name1.,name2",
+            "name1={1021,902",
+            "list[0].foo=bar,list[-30].hello=world",
+            "illegal[0]name.foo=bar",
+            "]={}].",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} must fail");
+        }
+        assert_eq!(
+            parse("noval[0]").unwrap(),
+            m(&[("noval", Data::List(vec![]))])
+        );
+        assert_eq!(
+            parse("noval[0]=").unwrap(),
+            m(&[("noval", Data::List(vec![s("")]))])
+        );
+        assert_eq!(
+            parse("nested[1][1]=1").unwrap(),
+            m(&[(
+                "nested",
+                Data::List(vec![Data::Null, Data::List(vec![Data::Null, Data::Int(1)])])
+            )])
+        );
+        assert_eq!(
+            parse("list[0]=foo,list[1]=bar,").unwrap(),
+            m(&[("list", Data::List(vec![s("foo"), s("bar")]))])
+        );
+        assert_eq!(
+            parse("name1=,name2=value2").unwrap(),
+            m(&[("name1", s("")), ("name2", s("value2"))])
+        );
+    }
 }

@@ -440,7 +440,7 @@ pub(crate) fn validate(md: Data) -> Result<Data, ChartError> {
     if version.is_empty() {
         return Err(validation("chart.metadata.version is required"));
     }
-    if semver::Version::parse(version).is_err() {
+    if !semver::is_valid_version(version) {
         return Err(validation(format!(
             "chart.metadata.version {version:?} is invalid"
         )));

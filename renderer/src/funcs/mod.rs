@@ -22,7 +22,7 @@ mod paths;
 mod random;
 mod reflect;
 mod regexp;
-mod semver;
+pub(crate) mod semver;
 mod strings;
 
 pub mod args;

@@ -705,6 +705,10 @@ impl<'a> State<'a> {
                 ))
             }
             Value::Map(m) => {
+                if VALUES_METHODS.contains(&name) && !m.borrow().contains_key(name) {
+                    let m = m.clone();
+                    return self.values_method(tree, dot, at, name, m, args, fin);
+                }
                 if has_args {
                     return Err(self.errorf(
                         tree,
@@ -784,6 +788,100 @@ impl<'a> State<'a> {
                     &format!("can't evaluate field {name} in type {typ}"),
                 ))
             }
+        }
+    }
+
+    /// A method of Helm's `chartutil.Values` (the type of `.Values` and `.Template`), called on
+    /// a map that has no key of that name. Go looks methods up before keys, and only on that
+    /// named type; we cannot tell it from a plain map, so any map without such a key has them.
+    #[allow(clippy::too_many_arguments)]
+    fn values_method(
+        &mut self,
+        tree: &Tree,
+        dot: &Dot,
+        at: At<'_>,
+        name: &str,
+        m: crate::value::MapRef,
+        args: &[Arg],
+        fin: Option<Value>,
+    ) -> R<Dot> {
+        let mut vals = Vec::new();
+        for a in args.iter().skip(1) {
+            vals.push(self.eval_arg(tree, dot, a)?.v);
+        }
+        if let Some(f) = fin {
+            vals.push(f);
+        }
+        let want = if matches!(name, "Table" | "PathValue" | "Encode") {
+            1
+        } else {
+            0
+        };
+        if vals.len() != want {
+            return Err(self.errorf(
+                tree,
+                at,
+                &format!(
+                    "wrong number of args for {name}: want {want} got {}",
+                    vals.len()
+                ),
+            ));
+        }
+        let plain = |v| Ok(Dot { v, iface: false });
+        let fail = |s: &Self, msg: String| Err(s.wrap_err(tree, at, name, &msg.clone(), vec![msg]));
+        let arg = match vals.first() {
+            Some(Value::String(p)) => p.to_string(),
+            Some(v) => {
+                let got = if matches!(v, Value::Nil) {
+                    "invalid value; expected string".to_string()
+                } else {
+                    format!(
+                        "wrong type for value; expected string; got {}",
+                        v.type_name()
+                    )
+                };
+                return Err(self.errorf(tree, at, &got));
+            }
+            None => String::new(),
+        };
+        match name {
+            "AsMap" => plain(Value::Map(m)),
+            "YAML" => match crate::funcs::lookup("toYaml") {
+                Some(f) => match f(self.ctx, &[Value::Map(m)]) {
+                    Ok(Value::String(y)) => plain(Value::string(format!("{y}\n"))),
+                    Ok(v) => plain(v),
+                    Err(e) => fail(self, e.message),
+                },
+                None => fail(self, "toYaml is not available".into()),
+            },
+            "Table" => match values_table(&m, &arg) {
+                Ok(t) => plain(t),
+                Err(k) => fail(self, format!("{} is not a table", quote_go(&k))),
+            },
+            "PathValue" => {
+                if arg.is_empty() {
+                    return fail(self, "YAML path cannot be empty".into());
+                }
+                let path: Vec<&str> = arg.split('.').collect();
+                let (key, table) = path
+                    .split_last()
+                    .map(|(k, t)| (*k, t.join(".")))
+                    .unwrap_or(("", String::new()));
+                let t = if path.len() == 1 {
+                    Ok(Value::Map(m))
+                } else {
+                    values_table(&m, &table)
+                };
+                let found = match t {
+                    Ok(Value::Map(t)) => t.borrow().get(key).cloned(),
+                    _ => None,
+                };
+                match found {
+                    Some(v) if !matches!(v, Value::Map(_)) => Ok(Dot { v, iface: true }),
+                    _ => fail(self, format!("{} is not a value", quote_go(key))),
+                }
+            }
+            _ => fail(self, "can't encode to a writer in a template".into()),
         }
     }
 
@@ -989,6 +1087,22 @@ impl<'a> State<'a> {
             }
         }
     }
+}
+
+/// Methods of Helm's `chartutil.Values`.
+const VALUES_METHODS: &[&str] = &["AsMap", "YAML", "Table", "PathValue", "Encode"];
+
+/// `Values.Table`: the sub-map at a dotted path, or the key that is not a table.
+fn values_table(m: &crate::value::MapRef, name: &str) -> Result<Value, String> {
+    let mut cur = m.clone();
+    for part in name.split('.') {
+        let next = match cur.borrow().get(part) {
+            Some(Value::Map(n)) => n.clone(),
+            _ => return Err(part.to_string()),
+        };
+        cur = next;
+    }
+    Ok(Value::Map(cur))
 }
 
 /// The node Go's state points at after evaluating the base of `(base).field`.

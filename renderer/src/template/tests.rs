@@ -337,7 +337,9 @@ mod oracle {
         values: &str,
         templates: &[(String, String)],
     ) -> Result<BTreeMap<String, String>, String> {
-        let data = json_to_data(&serde_json::from_str(values).expect("values json"));
+        let data = drop_nulls(json_to_data(
+            &serde_json::from_str(values).expect("values json"),
+        ));
         let mut set = TemplateSet::new();
         set.set_stack_budget(900 << 20);
         let mut names: Vec<String> = templates
@@ -371,6 +373,19 @@ mod oracle {
             out.insert(name, s.replace("<no value>", ""));
         }
         Ok(out)
+    }
+
+    /// Helm's coalescing deletes map keys whose value is null.
+    fn drop_nulls(d: Data) -> Data {
+        match d {
+            Data::Map(m) => Data::Map(
+                m.into_iter()
+                    .filter(|(_, v)| *v != Data::Null)
+                    .map(|(k, v)| (k, drop_nulls(v)))
+                    .collect(),
+            ),
+            d => d,
+        }
     }
 
     /// Helm v4's `cleanupParseError` / `reformatExecErrorMsg`, to compare final messages.
@@ -512,6 +527,7 @@ const OK_CASES: &[&str] = &[
     "{{ $r := \"\" }}{{ range .Values.sl }}{{ $r = printf \"%s%s\" $r . }}{{ end }}{{ $r }}|{{ range $i, $v := .Values.ml }}{{ $i }}:{{ $v.name }}{{ end }}",
     "{{ if and .Values.s (not .Values.empty) (or .Values.zero .Values.b) }}T{{ end }}|{{ if not (eq .Values.s \"x\") }}ne{{ end }}",
     "{{ range $i, $v := .Values.m }}{{ $i }}{{ $v }}{{ else }}E{{ end }}|{{ range $v := .Values.missing }}x{{ end }}",
+    "{{ .Values.AsMap.i }}|{{ (.Values.Table \"nested\").x.y }}|{{ .Values.Table \"nested.x\" }}|{{ .Values.PathValue \"nested.x.y\" }}|{{ .Values.PathValue \"s\" }}|{{ .Values.YAML }}|{{ .Template.AsMap.Name }}",
     "{{ (print \"a\" \"b\") }}|{{ (printf \"%s\" \"x\") | print }}|{{ $x := (index .Values.ml 1) }}{{ $x.name }}",
     // parenthesized pipelines and chains
     "{{\n .Values.s\n |\n }}|{{ (.Values.missing).x }}|{{ (index .Values.ml 0).name }}|{{ (.Values.m).a }}|{{ $m := .Values.m }}{{ $m.a }}|{{ $.Values.m.a }}",
@@ -657,6 +673,11 @@ const ERR_CASES: &[&str] = &[
     "{{ 99999999999999999999 }}",
     "{{ 0x }}",
     "{{ $x := 1 }}{{ $x.a }}",
+    "{{ .Values.Table \"nope\" }}",
+    "{{ .Values.Table \"s\" }}",
+    "{{ .Values.PathValue \"nested.x\" }}",
+    "{{ .Values.PathValue \"\" }}",
+    "{{ .Values.AsMap 1 }}",
     "{{ (1).a }}",
 ];
 
