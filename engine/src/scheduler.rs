@@ -52,6 +52,12 @@ pub trait Action: Send + Sync {
     fn kind(&self) -> &str;
     /// What feeds the key. Must be cheap: no file contents, only digests.
     fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError>;
+    /// Whether results go to the action cache. An action cheaper to run than an fsynced
+    /// cache write (assembling references to other outputs) says `false`: it still reuses the
+    /// last build's result through the [`Memo`].
+    fn cacheable(&self) -> bool {
+        true
+    }
     /// Does the work.
     fn run(&self, deps: &DepOutputs<'_>, store: &dyn Store) -> Result<Produced, ActionError>;
 }
@@ -285,7 +291,8 @@ fn run_one(
         o.result = Some(r);
         return o;
     }
-    if let Some(r) = store.get_action(&key) {
+    let cacheable = plan.actions.get(target).is_none_or(|a| a.cacheable());
+    if let Some(r) = cacheable.then(|| store.get_action(&key)).flatten() {
         if r.outputs.values().all(|d| store.has_blob(d)) {
             tracing::debug!(target, key = %key.short(), "action cache hit");
             o.result = Some(r);
@@ -337,7 +344,10 @@ fn run_one(
                     }
                 }
             }
-            if let Err(e) = store.put_action(&key, &result) {
+            if let Err(e) = cacheable
+                .then(|| store.put_action(&key, &result))
+                .transpose()
+            {
                 o.status = Status::Failed;
                 o.error = Some(e.message);
                 return o;

@@ -280,6 +280,9 @@ impl Action for ClusterAction {
     fn kind(&self) -> &str {
         "cluster"
     }
+    fn cacheable(&self) -> bool {
+        false
+    }
     fn key_inputs(&self, deps: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
         let mut dep_list = Vec::new();
         for (_, t) in &self.components {

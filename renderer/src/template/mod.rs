@@ -10,12 +10,26 @@
 //!
 //! The flow: [`lexer`] turns a source into tokens, [`parser`] builds [`parser::Tree`]s of
 //! [`ast`] nodes (resolving functions through `crate::funcs::lookup` and the builtins),
-//! [`eval`] walks a tree against a `Value`, printing with [`crate::fmt`]. Go's builtin
-//! functions (`eq`, `index`, `printf`, …) live in [`builtins`]; `include`, `tpl` and the
+//! `eval` walks a tree against a `Value`, printing with [`crate::fmt`]. Go's builtin
+//! functions (`eq`, `index`, `printf`, …) live in `builtins`; `include`, `tpl` and the
 //! `template` action are in the evaluator because they need the set.
 //!
 //! Errors keep Go's text and Go's error chain (what `errors.Unwrap` walks), so the engine can
-//! reformat them exactly as Helm does.
+//! reformat them exactly as Helm v4's `reformatExecErrorMsg` does. A function error marked
+//! `raw` (`fail`, `required`) is wrapped in `HELM_ERR_START…HELM_ERR_END` as Helm's own
+//! functions do, so Helm's `execution error at (…): MSG` form can be recovered.
+//!
+//! Known differences from Go/Helm (for `COMPATIBILITY.md`):
+//! - `chartutil.Values` methods (`AsMap`, `YAML`, `Table`, `PathValue`) work on any map that has
+//!   no key of that name (Go: only `.Values` and `.Template`, and before keys);
+//! - a missing key of a Go map with a non-interface element type (a nil `map[string]string`
+//!   field of an object) gives no value rather than that type's zero value;
+//! - nesting is bounded: 200 levels of control structures/parentheses when parsing, and a
+//!   native-stack budget for nested templates (`set_stack_budget`; Go allows 100000 levels);
+//! - complex constants are rejected; `\x`/octal escapes above 0x7f give the code point, not a
+//!   raw byte; `unicode.IsPrint` (used by `%q`) is approximated;
+//! - argument conversion errors of plain functions are reported at the command, not at the
+//!   argument (the column may differ).
 
 pub mod ast;
 mod builtins;
