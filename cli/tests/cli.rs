@@ -177,7 +177,10 @@ fn globs_select_targets_and_their_dependencies() {
             "cluster:c11",
             "render:c1/web",
             "render:c10/web",
-            "render:c11/web"
+            "render:c11/web",
+            "values:c1/web",
+            "values:c10/web",
+            "values:c11/web"
         ]
     );
 }
@@ -190,7 +193,7 @@ fn queries_and_graph() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "chart:web\nrender:c0/web\n"
+        "chart:web\nrender:c0/web\nvalues:c0/web\n"
     );
     let o = wayfinder(ws.path(), cache.path(), &["query", "rdeps", "chart:web"]);
     assert_eq!(
@@ -199,7 +202,7 @@ fn queries_and_graph() {
     );
     let o = wayfinder(ws.path(), cache.path(), &["graph", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["nodes"].as_array().unwrap().len(), 6);
+    assert_eq!(v["nodes"].as_array().unwrap().len(), 8);
     let o = wayfinder(ws.path(), cache.path(), &["graph"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"cluster:c0\" -> \"render:c0/web\";"));
     let o = wayfinder(ws.path(), cache.path(), &["query", "deps", "cluster:nope"]);
@@ -331,7 +334,7 @@ fn affected_since_a_git_revision() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "cluster:c2\nrender:c2/web\n"
+        "cluster:c2\nrender:c2/web\nvalues:c2/web\n"
     );
     let o = wayfinder(
         ws.path(),

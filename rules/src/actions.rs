@@ -4,7 +4,8 @@
 //! |---|---|---|---|---|---|
 //! | `chart` | `chart:NAME` | every file under the chart directory | — | — | `chart`: a listing of `(digest, path in chart)` |
 //! | `voyage` | `voyage:NAME` | `voyage.toml`, the voyage's values files | `chart:…` of its components | — | `voyage.json`: the resolved voyage |
-//! | `render` | `render:CLUSTER/COMPONENT` | values layers: voyage → group → cluster | `chart:…` | `release`, `namespace`, `kube_version`, `api_versions` | `manifest`: what `helm template` prints |
+//! | `values` | `values:CLUSTER/COMPONENT` | values layers: voyage → group → cluster | — | — | `values`: the merged values, canonically encoded |
+//! | `render` | `render:CLUSTER/COMPONENT` | — | `chart:…`, `values:…` | `release`, `namespace`, `kube_version`, `api_versions` | `manifest`: what `helm template` prints |
 //! | `cluster` | `cluster:NAME` | — | `render:NAME/…` in install order | `components` (file names) | `kustomization.yaml` and `<component>.yaml` per component |
 //!
 //! Every key also has the kind and [`RULES_VERSION`]. File *names* are not in keys (only their
@@ -16,7 +17,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use wayfinder_engine::{Action, ActionError, DepOutputs, KeyInputs, Produced, Store};
+use wayfinder_engine::{
+    Action, ActionError, DepOutputs, KeyInputs, Produced, Reader, Store, Writer,
+};
 use wayfinder_render::manifest::{helm_template_output, ManifestOptions};
 use wayfinder_render::{Chart, Data, RenderOptions};
 
@@ -167,23 +170,30 @@ impl Action for VoyageAction {
     }
 }
 
-/// `render:CLUSTER/COMPONENT`: one component rendered as `helm template` prints it.
-pub(crate) struct RenderAction {
-    pub target: String,
+/// `values:CLUSTER/COMPONENT`: the component's values layers merged as `helm -f a -f b`
+/// merges them. Its output is a canonical encoding of the merged tree, so an edit that does
+/// not change the merged values (a comment, reordered keys) renders nothing again.
+pub(crate) struct ValuesAction {
     pub component: Component,
-    pub chart_target: String,
-    pub kube_version: Option<String>,
-    pub api_versions: Vec<String>,
     pub root: PathBuf,
-    pub charts: Arc<ChartCache>,
 }
 
-impl RenderAction {
+impl ValuesAction {
     /// The user values: every layer merged as `helm -f a -f b` does.
     fn values(&self) -> Result<Data, ActionError> {
+        merge_layers(&self.root, &self.component.values)
+    }
+}
+
+/// Merges values files (checked against their digests) as `helm -f a -f b` does.
+fn merge_layers(
+    root: &std::path::Path,
+    layers: &[(String, wayfinder_engine::Digest<wayfinder_engine::Blob>)],
+) -> Result<Data, ActionError> {
+    {
         let mut merged = Data::empty_map();
-        for (name, digest) in &self.component.values {
-            let bytes = std::fs::read(self.root.join(name))
+        for (name, digest) in layers {
+            let bytes = std::fs::read(root.join(name))
                 .map_err(|e| ActionError::new(format!("cannot read `{name}`: {e}")))?;
             if wayfinder_engine::Digest::of(&bytes) != *digest {
                 return Err(ActionError::new(format!(
@@ -196,7 +206,109 @@ impl RenderAction {
         }
         Ok(merged)
     }
+}
 
+impl Action for ValuesAction {
+    fn kind(&self) -> &str {
+        "values"
+    }
+    fn key_inputs(&self, _: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        Ok(KeyInputs {
+            kind: "values".into(),
+            rules_version: RULES_VERSION.into(),
+            inputs: self.component.values.clone(),
+            ..Default::default()
+        })
+    }
+    fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+        let merged = self.values()?;
+        let mut w = Writer::new();
+        encode_data(&merged, &mut w);
+        Ok(Produced {
+            outputs: vec![("values".into(), w.finish())],
+            ..Default::default()
+        })
+    }
+}
+
+/// The canonical, lossless encoding of a values tree (tagged, length-prefixed, maps sorted).
+pub(crate) fn encode_data(d: &Data, w: &mut Writer) {
+    match d {
+        Data::Null => {
+            w.u64(0);
+        }
+        Data::Bool(b) => {
+            w.u64(1).u64(*b as u64);
+        }
+        Data::Int(i) => {
+            w.u64(2).i64(*i);
+        }
+        Data::Float(f) => {
+            w.u64(3).u64(f.to_bits());
+        }
+        Data::String(s) => {
+            w.u64(4).str(s);
+        }
+        Data::List(l) => {
+            w.u64(5).u64(l.len() as u64);
+            for x in l {
+                encode_data(x, w);
+            }
+        }
+        Data::Map(m) => {
+            w.u64(6).u64(m.len() as u64);
+            for (k, v) in m {
+                w.str(k);
+                encode_data(v, w);
+            }
+        }
+    }
+}
+
+/// Decodes [`encode_data`]'s bytes (nesting bounded).
+pub(crate) fn decode_data(r: &mut Reader<'_>, depth: usize) -> Option<Data> {
+    if depth > 1000 {
+        return None;
+    }
+    Some(match r.u64()? {
+        0 => Data::Null,
+        1 => Data::Bool(r.u64()? != 0),
+        2 => Data::Int(r.i64()?),
+        3 => Data::Float(f64::from_bits(r.u64()?)),
+        4 => Data::String(r.str()?.to_string()),
+        5 => {
+            let n = r.count(8)?;
+            let mut l = Vec::with_capacity(n);
+            for _ in 0..n {
+                l.push(decode_data(r, depth + 1)?);
+            }
+            Data::List(l)
+        }
+        6 => {
+            let mut m = BTreeMap::new();
+            for _ in 0..r.count(16)? {
+                let k = r.str()?.to_string();
+                m.insert(k, decode_data(r, depth + 1)?);
+            }
+            Data::Map(m)
+        }
+        _ => return None,
+    })
+}
+
+/// `render:CLUSTER/COMPONENT`: one component rendered as `helm template` prints it.
+pub(crate) struct RenderAction {
+    pub target: String,
+    pub component: Component,
+    pub chart_target: String,
+    pub values_target: String,
+    pub kube_version: Option<String>,
+    pub api_versions: Vec<String>,
+    pub root: PathBuf,
+    pub charts: Arc<ChartCache>,
+}
+
+impl RenderAction {
     fn settings(&self) -> BTreeMap<String, String> {
         let mut s = BTreeMap::new();
         s.insert("release".into(), self.component.release.clone());
@@ -218,20 +330,46 @@ impl Action for RenderAction {
         Ok(KeyInputs {
             kind: "render".into(),
             rules_version: RULES_VERSION.into(),
-            inputs: self.component.values.clone(),
-            deps: vec![(
-                self.chart_target.clone(),
-                dep_output(deps, &self.chart_target, "chart")?,
-            )],
+            inputs: Vec::new(),
+            deps: vec![
+                (
+                    self.chart_target.clone(),
+                    dep_output(deps, &self.chart_target, "chart")?,
+                ),
+                (
+                    self.values_target.clone(),
+                    dep_output(deps, &self.values_target, "values")?,
+                ),
+            ],
             settings: self.settings(),
         })
     }
-    fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
+    fn run(&self, deps: &DepOutputs<'_>, store: &dyn Store) -> Result<Produced, ActionError> {
+        let digest = dep_output(deps, &self.values_target, "values")?;
+        let cached = store
+            .get_blob(&digest)
+            .and_then(|bytes| decode_data(&mut Reader::new(&bytes), 0));
+        let values = match cached {
+            Some(v) => v,
+            // The cache lost the merged values (corrupt entries are misses): merge again and
+            // check that the result is the one the key names.
+            None => {
+                let v = merge_layers(&self.root, &self.component.values)?;
+                let mut w = Writer::new();
+                encode_data(&v, &mut w);
+                if wayfinder_engine::Digest::of(&w.finish()) != digest {
+                    return Err(ActionError::new(format!(
+                        "the merged values of `{}` changed during the build; run the build again",
+                        self.values_target
+                    )));
+                }
+                v
+            }
+        };
         let chart = self
             .charts
             .get(&self.root, &self.component.chart)
             .map_err(ActionError::new)?;
-        let values = self.values()?;
         let mut opts = RenderOptions::new(&self.component.release, &self.component.namespace);
         opts.kube_version = self.kube_version.clone();
         opts.api_versions = self.api_versions.clone();

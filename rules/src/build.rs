@@ -17,7 +17,9 @@ use wayfinder_engine::{
     Status, Store,
 };
 
-use crate::actions::{ChartAction, ChartCache, ClusterAction, RenderAction, VoyageAction};
+use crate::actions::{
+    ChartAction, ChartCache, ClusterAction, RenderAction, ValuesAction, VoyageAction,
+};
 use crate::diag::did_you_mean;
 use crate::load::{load, LoadError, Loader, ModelCache, Workspace};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
@@ -249,18 +251,28 @@ impl Session {
                     continue;
                 };
                 let target = format!("render:{}/{}", c.name, comp.name);
+                let values_target = format!("values:{}/{}", c.name, comp.name);
+                plan.add(
+                    &values_target,
+                    Box::new(ValuesAction {
+                        component: comp.clone(),
+                        root: root.clone(),
+                    }),
+                    &[],
+                );
                 plan.add(
                     &target,
                     Box::new(RenderAction {
                         target: target.clone(),
                         component: comp.clone(),
                         chart_target: chart_target.clone(),
+                        values_target: values_target.clone(),
                         kube_version: kube.clone(),
                         api_versions: self.ws.decl.api_versions.clone(),
                         root: root.clone(),
                         charts: charts.clone(),
                     }),
-                    std::slice::from_ref(chart_target),
+                    &[chart_target.clone(), values_target.clone()],
                 );
                 comps.push((comp.name.clone(), target));
             }
@@ -335,51 +347,46 @@ impl Session {
             .as_deref()
             .and_then(BuildRecord::decode)
             .unwrap_or_default();
-        let exec = ExecOptions {
-            jobs: opts.jobs,
-            memo: Some(&record),
-            on_outcome: opts.on_outcome,
-        };
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             "loaded the last build"
         );
-        let outcomes = execute(&plan, store, only.as_ref(), &exec)
-            .map_err(|e| BuildError::Io(e.to_string()))?;
-
-        tracing::debug!(ms = t0.elapsed().as_millis() as u64, "executed");
-        // Update the record (memo + explain history).
+        // A second pass runs when the cache lost (or had corrupt) content the output tree
+        // needs: the actions that produced it are forgotten and run again.
         let mut changed = false;
-        for o in &outcomes {
-            let (Some(key), Some(result)) = (o.key, o.result.as_ref()) else {
-                continue;
+        let mut pass = 0;
+        let (outcomes, written, removed) = loop {
+            let exec = ExecOptions {
+                jobs: opts.jobs,
+                memo: Some(&record),
+                on_outcome: opts.on_outcome,
             };
-            let same = record.targets.get(&o.target).is_some_and(|t| t.key == key);
-            if same {
-                continue;
+            let outcomes = execute(&plan, store, only.as_ref(), &exec)
+                .map_err(|e| BuildError::Io(e.to_string()))?;
+            tracing::debug!(ms = t0.elapsed().as_millis() as u64, pass, "executed");
+            changed |= self.remember(store, &outcomes, &mut record, &plan);
+            let (written, removed, out_changed, missing) =
+                self.materialize(store, &outcomes, &mut record, only.is_none())?;
+            changed |= out_changed;
+            if missing.is_empty() {
+                break (outcomes, written, removed);
             }
-            let inputs_blob = store.put_blob_unsynced(&encode_inputs(&o.inputs)).ok();
-            let Some(inputs) = inputs_blob else { continue };
-            let previous = record.targets.get(&o.target).map(|t| (t.key, t.inputs));
-            record.targets.insert(
-                o.target.clone(),
-                TargetRecord {
-                    key,
-                    result: result.clone(),
-                    inputs,
-                    previous,
-                },
+            if pass > 0 {
+                return Err(BuildError::Io(format!(
+                    "the cache cannot keep {} output blobs (is it full or failing?)",
+                    missing.len()
+                )));
+            }
+            tracing::warn!(
+                count = missing.len(),
+                "cache entries missing or corrupt: running their actions again"
             );
+            record
+                .targets
+                .retain(|_, t| !t.result.outputs.values().any(|d| missing.contains(d)));
             changed = true;
-        }
-        // Forget targets that no longer exist.
-        let before = record.targets.len();
-        record.targets.retain(|t, _| plan.actions.contains_key(t));
-        changed |= record.targets.len() != before;
-
-        let (written, removed, out_changed) =
-            self.materialize(store, &outcomes, &mut record, only.is_none())?;
-        changed |= out_changed;
+            pass += 1;
+        };
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             written,
@@ -419,6 +426,47 @@ impl Session {
         })
     }
 
+    /// Records the keys and results of this build (memo for the next one, explain history);
+    /// returns whether anything changed.
+    fn remember(
+        &self,
+        store: &dyn Store,
+        outcomes: &[Outcome],
+        record: &mut BuildRecord,
+        plan: &Plan,
+    ) -> bool {
+        let mut changed = false;
+        // Update the record (memo + explain history).
+        for o in outcomes {
+            let (Some(key), Some(result)) = (o.key, o.result.as_ref()) else {
+                continue;
+            };
+            let same = record.targets.get(&o.target).is_some_and(|t| t.key == key);
+            if same {
+                continue;
+            }
+            let inputs_blob = store.put_blob_unsynced(&encode_inputs(&o.inputs)).ok();
+            let Some(inputs) = inputs_blob else { continue };
+            let previous = record.targets.get(&o.target).map(|t| (t.key, t.inputs));
+            record.targets.insert(
+                o.target.clone(),
+                TargetRecord {
+                    key,
+                    result: result.clone(),
+                    inputs,
+                    previous,
+                },
+            );
+            changed = true;
+        }
+        // Forget targets that no longer exist.
+        let before = record.targets.len();
+        record.targets.retain(|t, _| plan.actions.contains_key(t));
+        changed |= record.targets.len() != before;
+
+        changed
+    }
+
     /// Saves the stat and model caches when they changed.
     pub fn save(&self, store: &dyn Store) -> Result<(), BuildError> {
         if self.digests.changed() || self.raw_stat.is_none() {
@@ -446,7 +494,7 @@ impl Session {
         outcomes: &[Outcome],
         record: &mut BuildRecord,
         full: bool,
-    ) -> Result<(usize, usize, bool), BuildError> {
+    ) -> Result<Materialized, BuildError> {
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
         let clusters_dir = self.out_dir().join("clusters");
         let root = &self.ws.root;
@@ -461,6 +509,7 @@ impl Session {
         let by_dir = &by_dir;
         let updates: Mutex<Vec<OutputUpdate>> = Mutex::new(Vec::new());
         let errors: Mutex<Vec<String>> = Mutex::new(Vec::new());
+        let missing: Mutex<HashSet<Digest<Blob>>> = Mutex::new(HashSet::new());
         let counts = Mutex::new((0usize, 0usize));
         outcomes
             .par_iter()
@@ -485,7 +534,12 @@ impl Session {
                                 local_updates.push((rel, Some((stamp, *digest))));
                             }
                         }
-                        Err(e) => {
+                        Err(SyncError::Missing(d)) => {
+                            if let Ok(mut m) = missing.lock() {
+                                m.insert(d);
+                            }
+                        }
+                        Err(SyncError::Io(e)) => {
                             if let Ok(mut v) = errors.lock() {
                                 v.push(e);
                             }
@@ -564,8 +618,19 @@ impl Session {
         if !errors.is_empty() {
             return Err(BuildError::Io(errors.join("\n")));
         }
-        Ok((written, removed, changed))
+        let missing = missing.into_inner().unwrap_or_default();
+        Ok((written, removed, changed, missing))
     }
+}
+
+/// (files written, files removed, record changed, blobs the cache could not give).
+type Materialized = (usize, usize, bool, HashSet<Digest<Blob>>);
+
+/// Why an output file could not be written.
+enum SyncError {
+    /// The cache does not have (or had a corrupt copy of) this blob.
+    Missing(Digest<Blob>),
+    Io(String),
 }
 
 /// An output file's new record (`None`: removed).
@@ -578,7 +643,7 @@ fn sync_file(
     rel: &str,
     digest: &Digest<Blob>,
     record: &BuildRecord,
-) -> Result<(FileStamp, bool), String> {
+) -> Result<(FileStamp, bool), SyncError> {
     if let Ok(meta) = std::fs::metadata(path) {
         let stamp = FileStamp::of(&meta);
         if record.outputs.get(rel) == Some(&(stamp, *digest)) {
@@ -593,16 +658,12 @@ fn sync_file(
             }
         }
     }
-    let data = store.get_blob(digest).ok_or_else(|| {
-        format!(
-            "the cache lost the content of `{rel}` ({}); run the build again",
-            digest.short()
-        )
-    })?;
+    let data = store.get_blob(digest).ok_or(SyncError::Missing(*digest))?;
     let dir = path
         .parent()
-        .ok_or_else(|| format!("bad output path `{rel}`"))?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        .ok_or_else(|| SyncError::Io(format!("bad output path `{rel}`")))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| SyncError::Io(format!("cannot create `{}`: {e}", dir.display())))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name()
@@ -610,11 +671,13 @@ fn sync_file(
             .unwrap_or_default(),
         std::process::id()
     ));
-    std::fs::write(&tmp, &data).map_err(|e| format!("cannot write `{}`: {e}", tmp.display()))?;
+    std::fs::write(&tmp, &data)
+        .map_err(|e| SyncError::Io(format!("cannot write `{}`: {e}", tmp.display())))?;
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write `{rel}`: {e}")
+        SyncError::Io(format!("cannot write `{rel}`: {e}"))
     })?;
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot stat `{rel}`: {e}"))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| SyncError::Io(format!("cannot stat `{rel}`: {e}")))?;
     Ok((FileStamp::of(&meta), true))
 }

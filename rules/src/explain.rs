@@ -95,6 +95,20 @@ fn inputs(store: &dyn Store, d: &Digest<Blob>) -> BTreeMap<String, Digest<Blob>>
 
 /// Compares the inputs of the last two distinct builds of `target` in the workspace at `root`.
 pub fn explain(root: &std::path::Path, store: &dyn Store, target: &str) -> Explanation {
+    explain_depth(root, store, target, 0)
+}
+
+fn explain_depth(
+    root: &std::path::Path,
+    store: &dyn Store,
+    target: &str,
+    depth: usize,
+) -> Explanation {
+    if depth > 4 {
+        return Explanation::NeverBuilt {
+            target: target.to_string(),
+        };
+    }
     let id = workspace_id(root);
     let record = store
         .load_state(&format!("build-{id}"))
@@ -128,6 +142,21 @@ pub fn explain(root: &std::path::Path, store: &dyn Store, target: &str) -> Expla
         .filter(|n| !now.contains_key(*n))
         .cloned()
         .collect();
+    // An upstream target whose output changed: name the files that changed under it.
+    let mut changed = changed;
+    for name in changed.clone() {
+        if let Explanation::Changed { changed: inner, .. } =
+            explain_depth(root, store, &name, depth + 1)
+        {
+            changed.extend(inner.into_iter().map(|f| {
+                if f.contains(" (via ") {
+                    f
+                } else {
+                    format!("{f} (via `{name}`)")
+                }
+            }));
+        }
+    }
     let other = changed.is_empty() && added.is_empty() && removed.is_empty();
     Explanation::Changed {
         target: target.to_string(),

@@ -84,6 +84,9 @@ impl Session {
                 .or_default()
                 .push(c.file.clone());
             for comp in &c.components {
+                m.entry(format!("values:{}/{}", c.name, comp.name))
+                    .or_default()
+                    .extend(comp.values.iter().map(|(f, _)| f.clone()));
                 let e = m
                     .entry(format!("render:{}/{}", c.name, comp.name))
                     .or_default();

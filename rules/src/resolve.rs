@@ -424,13 +424,11 @@ fn order_components(
                     Some(s) => format!("did you mean `{s}`?"),
                     None => "`needs` lists components of the same voyage or cluster".to_string(),
                 };
+                let msg = format!("component `{cname}` needs unknown component `{n}`");
                 loader.problem(
-                    Problem::file(
-                        file,
-                        "wayfinder::component::needs",
-                        format!("component `{cname}` needs unknown component `{n}`"),
-                    )
-                    .help(help),
+                    needs_entry_problem(loader, file, cname, n, msg)
+                        .label("unknown component")
+                        .help(help),
                 );
             } else {
                 edges.push((cname.as_str(), n.as_str()));
@@ -517,4 +515,34 @@ fn install_order(comps: &[Component]) -> Option<Vec<Component>> {
         out.push(rest.remove(pos).clone());
     }
     Some(out)
+}
+
+/// A problem pointing at the `"NAME"` entry of `needs` in the table of component `cname`.
+fn needs_entry_problem(
+    loader: &Loader<'_>,
+    file: &str,
+    cname: &str,
+    n: &str,
+    msg: String,
+) -> Problem {
+    let code = "wayfinder::component::needs";
+    let Ok(text) = std::fs::read_to_string(loader.root.join(file)) else {
+        return Problem::file(file, code, msg);
+    };
+    let text = Arc::new(text);
+    let from = text
+        .find(&format!("[components.{cname}]"))
+        .or_else(|| text.find(&format!("[components.\"{cname}\"]")))
+        .unwrap_or(0);
+    let span = text[from..].find("needs").and_then(|i| {
+        let at = from + i;
+        let quoted = format!("\"{n}\"");
+        text[at..]
+            .find(&quoted)
+            .map(|j| at + j..at + j + quoted.len())
+    });
+    match span {
+        Some(span) => Problem::at(file, &text, span, code, msg),
+        None => Problem::file(file, code, msg),
+    }
 }

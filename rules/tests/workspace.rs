@@ -282,7 +282,7 @@ fn build_dedupes_and_noop_writes_nothing() {
         .filter(|o| o.status == Status::Built)
         .map(|o| o.target.as_str())
         .collect();
-    assert_eq!(built, ["cluster:a", "render:a/web"]);
+    assert_eq!(built, ["cluster:a", "render:a/web", "values:a/web"]);
     let e = wayfinder_rules::explain(dir.path(), &store, "render:a/web");
     assert!(
         e.to_string()

@@ -335,6 +335,7 @@ fn run() -> Result<(), String> {
         && ran.iter().all(|a| {
             a.0 == format!("cluster:{cluster_name}")
                 || a.0.starts_with(&format!("render:{cluster_name}/"))
+                || a.0.starts_with(&format!("values:{cluster_name}/"))
         });
     println!(
         "incremental build: {:9.1} ms  after editing {}; ran {:?}; only that cluster: {}; incremental / no-op = {:.2}x (target <= 1.5x)",
