@@ -251,6 +251,7 @@ struct Args {
     timeout: u64,
     child: bool,
     mem_kb: u64,
+    repro: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -265,6 +266,7 @@ fn parse_args() -> Result<Args, String> {
         timeout: 10,
         child: false,
         mem_kb: 4 * 1024 * 1024,
+        repro: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -288,6 +290,7 @@ fn parse_args() -> Result<Args, String> {
                     * 1024
             }
             "--child" => a.child = true,
+            "--repro" => a.repro = Some(PathBuf::from(val()?)),
             _ => return Err(format!("unknown argument {arg}")),
         }
     }
@@ -446,7 +449,7 @@ fn round_trippable(d: &Data) -> bool {
     let ok = |s: &str| {
         s != "<<"
             && s.chars().all(|c| {
-                !(c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+                (!c.is_control() || matches!(c, '\n' | '\t' | '\r'))
                     && !matches!(
                         c,
                         '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
@@ -660,6 +663,53 @@ fn parent(a: &Args) {
     println!("[{}] finished, {restarts} restarts", a.target.name());
 }
 
+/// Runs one saved input stage by stage, saying which stage it reached (for reproducers: a
+/// stack overflow aborts right after the last stage printed).
+fn repro(target: Target, path: &Path) {
+    let Ok(bytes) = std::fs::read(path) else {
+        eprintln!("cannot read {}", path.display());
+        std::process::exit(2);
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let stage = |s: &str| eprintln!("stage: {s}");
+    match target {
+        Target::Template => {
+            stage("TemplateSet::parse");
+            let mut set = TemplateSet::new();
+            let r = set.parse("t", &text);
+            eprintln!("parse: {:?}", r.as_ref().map_err(|e| e.message.clone()));
+            if r.is_ok() {
+                stage("TemplateSet::execute");
+                let r = set.execute(
+                    "t",
+                    template_dot(),
+                    &FuncCtx::default(),
+                    &ExecOptions::default(),
+                );
+                eprintln!("execute: {:?}", r.map(|s| s.len()).map_err(|e| e.message));
+            }
+        }
+        Target::Yaml => {
+            stage("yaml::parse");
+            let r = yaml::parse(&text);
+            eprintln!(
+                "parse: {:?}",
+                r.as_ref().map(|_| ()).map_err(|e| e.message.clone())
+            );
+            if let Ok(d) = r {
+                stage("yaml::marshal");
+                let _ = yaml::marshal(&d);
+            }
+        }
+        Target::Strvals => {
+            stage("strvals::parse_set");
+            let mut d = Data::empty_map();
+            eprintln!("parse_set: {:?}", strvals::parse_set(&text, &mut d));
+        }
+    }
+    stage("done");
+}
+
 fn main() {
     let a = match parse_args() {
         Ok(a) => a,
@@ -668,7 +718,9 @@ fn main() {
             std::process::exit(2);
         }
     };
-    if a.child {
+    if let Some(p) = &a.repro {
+        repro(a.target, p);
+    } else if a.child {
         child(&a);
     } else {
         parent(&a);
