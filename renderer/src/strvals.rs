@@ -15,6 +15,9 @@ use crate::value::Data;
 pub const MAX_INDEX: i64 = 65536;
 /// Helm's `strvals.MaxNestedNameLevel`.
 pub const MAX_NESTED_NAME_LEVEL: usize = 30;
+/// Our own guard (Helm has none): how deeply list indexes may nest (`a[0][0]…`). Go's growable
+/// stacks take any depth; ours would overflow, so deeper input is an error.
+pub const MAX_NESTED_INDEX_LEVEL: usize = 200;
 
 /// Parses one `--set` expression (`a.b=c,d[0]=e`) into `base`.
 pub fn parse_set(expr: &str, base: &mut Data) -> Result<(), String> {
@@ -65,6 +68,7 @@ fn parse_with(expr: &str, base: &mut Data, mode: Mode<'_>) -> Result<(), String>
         chars: expr.chars().collect(),
         pos: 0,
         mode,
+        index_depth: 0,
     };
     loop {
         match p.key(map, 0) {
@@ -91,6 +95,8 @@ struct Parser<'a> {
     chars: Vec<char>,
     pos: usize,
     mode: Mode<'a>,
+    /// Current nesting of list indexes, bounded by `MAX_NESTED_INDEX_LEVEL`.
+    index_depth: usize,
 }
 
 /// What `runesUntil` returns: the runes read, the stop rune, and whether input ended.
@@ -301,7 +307,15 @@ impl Parser<'_> {
                         return (list, Err(Stop::Err(msg)));
                     }
                 };
+                if self.index_depth >= MAX_NESTED_INDEX_LEVEL {
+                    let msg = format!(
+                        "value index nested level is greater than maximum supported nested level of {MAX_NESTED_INDEX_LEVEL}"
+                    );
+                    return (list, Err(Stop::Err(msg)));
+                }
+                self.index_depth += 1;
                 let (inner, r) = self.list_item(current, next, level);
+                self.index_depth -= 1;
                 if r.is_err() {
                     return (list, r);
                 }

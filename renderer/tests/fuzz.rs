@@ -650,7 +650,7 @@ const DEEP_CASES: &[&str] = &[
 
 /// Cases known to crash today (stack overflow), each a finding for the module's owner (see
 /// FINDINGS.md). The test fails when one of them stops crashing: then remove it here.
-const KNOWN_CRASHES: &[&str] = &["yaml-block-map", "strvals-indexes"];
+const KNOWN_CRASHES: &[&str] = &[];
 
 fn deep_input(id: &str) -> String {
     match id {

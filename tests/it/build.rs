@@ -105,7 +105,10 @@ fn build_renders_every_cluster_and_component() {
         "render targets of the summary"
     );
     for a in summary.actions() {
-        let known = ["chart:", "voyage:", "cluster:", "render:", "test:", "push:"];
+        // `values:CLUSTER/COMPONENT` is the merge-values action (DESIGN §1 "merge values").
+        let known = [
+            "chart:", "voyage:", "cluster:", "values:", "render:", "test:", "push:",
+        ];
         assert!(
             known.iter().any(|p| a.target.starts_with(p)),
             "target `{}`",

@@ -26,8 +26,10 @@ fn touched(before: &Tree, after: &Tree) -> BTreeSet<String> {
 
 /// Which cluster an action belongs to, from its target.
 fn cluster_of(target: &str) -> Option<&str> {
-    if let Some(rest) = target.strip_prefix("render:") {
-        return rest.split('/').next();
+    for prefix in ["render:", "values:"] {
+        if let Some(rest) = target.strip_prefix(prefix) {
+            return rest.split('/').next();
+        }
     }
     target.strip_prefix("cluster:")
 }

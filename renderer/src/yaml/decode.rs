@@ -15,7 +15,7 @@ use crate::value::Data;
 
 /// Deepest recursion the decoder allows (nesting plus alias chains); deeper input is refused
 /// rather than risking the stack.
-const MAX_RECURSION: usize = 1000;
+const MAX_RECURSION: usize = 500;
 
 /// A decoded value before the JSON step; maps keep Go key types until conversion.
 enum Go {
