@@ -187,22 +187,7 @@ fn is_dns_subdomain(name: &str) -> bool {
 
 /// Go's `%q` for the common case (printable text); other characters are escaped.
 fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    crate::fmt::quote_go(s)
 }
 
 /// Renders `chart` with `user_values` (the merged `-f`/`--set` values) like `helm template`.
@@ -343,7 +328,10 @@ fn build_scope<'a>(
     let mut top = BTreeMap::new();
     top.insert(
         "Chart".to_string(),
-        chart_metadata_value(chart, parent.is_none()),
+        Value::from_data(&crate::chart::chart_template_object(
+            &chart.metadata,
+            parent.is_none(),
+        )),
     );
     top.insert(
         "Files".to_string(),
@@ -486,119 +474,6 @@ fn data_to_go_string(d: &Data) -> String {
         Data::String(s) => s.clone(),
         other => crate::fmt::sprint_v(&Value::from_data(other)),
     }
-}
-
-fn string_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
-    Value::string(
-        m.and_then(|m| m.get(key))
-            .map(data_to_go_string)
-            .unwrap_or_default(),
-    )
-}
-
-fn string_list_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
-    match m.and_then(|m| m.get(key)) {
-        Some(Data::List(l)) => Value::list(
-            l.iter()
-                .map(|d| Value::string(data_to_go_string(d)))
-                .collect(),
-        ),
-        _ => Value::list(Vec::new()),
-    }
-}
-
-fn bool_field(m: Option<&BTreeMap<String, Data>>, key: &str) -> Value {
-    Value::Bool(matches!(m.and_then(|m| m.get(key)), Some(Data::Bool(true))))
-}
-
-/// Helm's `MetadataAsMap` (`structToMap` of `chart.Metadata`, Go field names) plus `IsRoot`.
-fn chart_metadata_value(chart: &Chart, is_root: bool) -> Value {
-    let md = chart.metadata.as_map();
-    let mut m = BTreeMap::new();
-    for (go, key) in [
-        ("Name", "name"),
-        ("Home", "home"),
-        ("Version", "version"),
-        ("Description", "description"),
-        ("Icon", "icon"),
-        ("APIVersion", "apiVersion"),
-        ("Condition", "condition"),
-        ("Tags", "tags"),
-        ("AppVersion", "appVersion"),
-        ("KubeVersion", "kubeVersion"),
-        ("Type", "type"),
-    ] {
-        m.insert(go.to_string(), string_field(md, key));
-    }
-    m.insert("Sources".into(), string_list_field(md, "sources"));
-    m.insert("Keywords".into(), string_list_field(md, "keywords"));
-    m.insert("Deprecated".into(), bool_field(md, "deprecated"));
-    let annotations = match md.and_then(|m| m.get("annotations")) {
-        Some(Data::Map(a)) => a
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::string(data_to_go_string(v))))
-            .collect(),
-        _ => BTreeMap::new(),
-    };
-    m.insert("Annotations".into(), Value::map(annotations));
-    let maintainers = match md.and_then(|m| m.get("maintainers")) {
-        Some(Data::List(l)) => l
-            .iter()
-            .map(|d| {
-                let dm = d.as_map();
-                let mut mm = BTreeMap::new();
-                mm.insert("Name".to_string(), string_field(dm, "name"));
-                mm.insert("Email".to_string(), string_field(dm, "email"));
-                mm.insert("URL".to_string(), string_field(dm, "url"));
-                Value::map(mm)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    m.insert("Maintainers".into(), Value::list(maintainers));
-    let present: Vec<&str> = chart.dependencies.iter().map(|c| c.name()).collect();
-    let deps = match md.and_then(|m| m.get("dependencies")) {
-        Some(Data::List(l)) => l
-            .iter()
-            .map(|d| {
-                let dm = d.as_map();
-                let mut mm = BTreeMap::new();
-                for (go, key) in [
-                    ("Name", "name"),
-                    ("Version", "version"),
-                    ("Repository", "repository"),
-                    ("Condition", "condition"),
-                    ("Alias", "alias"),
-                ] {
-                    mm.insert(go.to_string(), string_field(dm, key));
-                }
-                mm.insert("Tags".to_string(), string_list_field(dm, "tags"));
-                let import = match dm.and_then(|m| m.get("import-values")) {
-                    Some(Data::List(l)) => Value::list(l.iter().map(Value::from_data).collect()),
-                    _ => Value::list(Vec::new()),
-                };
-                mm.insert("ImportValues".to_string(), import);
-                let enabled = match dm.and_then(|m| m.get("enabled")) {
-                    Some(Data::Bool(b)) => *b,
-                    _ => {
-                        let alias = string_field(dm, "alias");
-                        let name = string_field(dm, "name");
-                        let key = match alias.as_str() {
-                            Some(a) if !a.is_empty() => a.to_string(),
-                            _ => name.as_str().unwrap_or_default().to_string(),
-                        };
-                        present.contains(&key.as_str())
-                    }
-                };
-                mm.insert("Enabled".to_string(), Value::Bool(enabled));
-                Value::map(mm)
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
-    m.insert("Dependencies".into(), Value::list(deps));
-    m.insert("IsRoot".into(), Value::Bool(is_root));
-    Value::map(m)
 }
 
 // ---------------------------------------------------------------------------------------------
