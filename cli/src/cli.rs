@@ -72,7 +72,33 @@ pub(crate) enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Commands of the design that are not built yet: they say so and exit 2
+    #[command(external_subcommand)]
+    Unsupported(Vec<String>),
 }
+
+/// Commands of DESIGN §9 that are not implemented yet, with what to use meanwhile.
+pub(crate) const NOT_YET: &[(&str, &str)] = &[
+    (
+        "push",
+        "voyages and cluster renderings are not published to a registry yet",
+    ),
+    ("test", "validation as build actions is not built yet"),
+    (
+        "diff",
+        "compare `out/` trees with `git diff --no-index` meanwhile",
+    ),
+    (
+        "upgrade",
+        "edit the `voyage = \"NAME@VERSION\"` pin in cluster.toml meanwhile",
+    ),
+    (
+        "publish",
+        "commit `out/` to the GitOps repository yourself meanwhile",
+    ),
+    ("promote", "edit the pins station by station meanwhile"),
+    ("cluster", "copy an existing cluster directory meanwhile"),
+];
 
 #[derive(Subcommand, Debug)]
 pub(crate) enum QueryCmd {

@@ -75,7 +75,24 @@ pub(crate) fn run(args: &Cli) -> u8 {
         Command::Graph { format } => graph_cmd(args, *format),
         Command::Cache { cmd } => cache_cmd(args, cmd),
         Command::Init { dir, name } => init_cmd(dir.as_deref(), name.as_deref()),
+        Command::Unsupported(words) => unsupported(words),
     }
+}
+
+/// A command of the design that does not exist yet, or an unknown one: exit 2 either way.
+fn unsupported(words: &[String]) -> u8 {
+    let name = words.first().map(String::as_str).unwrap_or_default();
+    match crate::cli::NOT_YET.iter().find(|(n, _)| *n == name) {
+        Some((_, hint)) => {
+            eprintln!("error: `wayfinder {name}` is not supported yet\n  help: {hint}");
+        }
+        None => {
+            eprintln!(
+                "error: unknown command `{name}`\n  help: run `wayfinder --help` for the commands"
+            );
+        }
+    }
+    BAD_INPUT
 }
 
 /// Finds the workspace root, or reports why not.

@@ -343,3 +343,27 @@ fn affected_since_a_git_revision() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_2() {
+    let ws = fixture(1);
+    let cache = ws.path().join("cache");
+    for cmd in [
+        "push", "test", "diff", "upgrade", "publish", "promote", "cluster",
+    ] {
+        let o = wayfinder(ws.path(), &cache, &[cmd]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("`wayfinder {cmd}` is not supported yet")),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+    let o = wayfinder(ws.path(), &cache, &["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("unknown command `frobnicate`"),
+        "{}",
+        stderr(&o)
+    );
+}
