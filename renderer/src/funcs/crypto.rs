@@ -215,27 +215,7 @@ fn derive_password(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
 // ---------------------------------------------------------------------------------------------
 // Random bytes and AES
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn b64_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(B64[(n >> (18 - 6 * i)) as usize & 63] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+use super::encoding::{b64_encode, B64};
 
 /// Go's `base64.StdEncoding.DecodeString`: strict padding, `\r` and `\n` skipped.
 fn b64_decode(s: &str) -> Result<Vec<u8>, String> {

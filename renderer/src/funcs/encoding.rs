@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use super::args;
 use crate::value::{Func, FuncError, Value};
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub(super) const B64: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const B32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
@@ -38,7 +39,8 @@ fn one(name: &str, a: &[Value], f: impl Fn(&str) -> String) -> Result<Value, Fun
     Ok(Value::string(f(&s)))
 }
 
-pub(super) fn b64_encode(b: &[u8]) -> String {
+/// Go's `base64.StdEncoding.EncodeToString`; the one encoder the renderer uses.
+pub(crate) fn b64_encode(b: &[u8]) -> String {
     let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
     for chunk in b.chunks(3) {
         let n = chunk.len();

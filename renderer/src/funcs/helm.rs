@@ -54,7 +54,7 @@ fn lookup(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncError> {
 /// The value as `encoding/json` sees it: `[]byte` becomes base64, objects their JSON form.
 pub(crate) fn json_data(v: &Value) -> Data {
     match v {
-        Value::Bytes(b) => Data::String(base64(b)),
+        Value::Bytes(b) => Data::String(super::encoding::b64_encode(b)),
         Value::List(l) => Data::List(l.iter().map(json_data).collect()),
         Value::Map(m) => Data::Map(
             m.borrow()
@@ -64,24 +64,6 @@ pub(crate) fn json_data(v: &Value) -> Data {
         ),
         other => other.to_data(),
     }
-}
-
-fn base64(b: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
-    for ch in b.chunks(3) {
-        let n = (ch[0] as u32) << 16
-            | (*ch.get(1).unwrap_or(&0) as u32) << 8
-            | *ch.get(2).unwrap_or(&0) as u32;
-        for k in 0..4 {
-            if k <= ch.len() {
-                out.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
 
 fn one<'a>(name: &str, args: &'a [Value]) -> Result<&'a Value, FuncError> {

@@ -13,7 +13,7 @@ mod crypto;
 mod dates;
 mod defaults;
 mod dicts;
-mod encoding;
+pub(crate) mod encoding;
 mod helm;
 mod lists;
 mod math;
