@@ -114,22 +114,21 @@ fn open_cache(args: &Cli, root: Option<&Path>) -> Result<LocalCache, u8> {
     })
 }
 
-fn open_session(root: &Path, cache: &LocalCache) -> Result<Session, u8> {
-    Session::open(root, cache).map_err(|e| {
+/// The preamble of every workspace command: find the root, open the cache, load the session.
+fn open_workspace(args: &Cli) -> Result<(PathBuf, LocalCache, Session), u8> {
+    let root = root()?;
+    let cache = open_cache(args, Some(&root))?;
+    let session = Session::open(&root, &cache).map_err(|e| {
         report(e);
         BAD_INPUT
-    })
+    })?;
+    Ok((root, cache, session))
 }
 
 fn build(args: &Cli, targets: &[String]) -> u8 {
     let start = Instant::now();
-    let Ok(root) = root() else { return BAD_INPUT };
-    let cache = match open_cache(args, Some(&root)) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let session = match open_session(&root, &cache) {
-        Ok(s) => s,
+    let (_, cache, session) = match open_workspace(args) {
+        Ok(w) => w,
         Err(code) => return code,
     };
     let progress = Progress::new(!args.global.json);
@@ -297,13 +296,8 @@ fn template_cmd(t: &TemplateCmd) -> u8 {
 }
 
 fn explain_cmd(args: &Cli, target: &str) -> u8 {
-    let Ok(root) = root() else { return BAD_INPUT };
-    let cache = match open_cache(args, Some(&root)) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let session = match open_session(&root, &cache) {
-        Ok(s) => s,
+    let (root, cache, session) = match open_workspace(args) {
+        Ok(w) => w,
         Err(code) => return code,
     };
     if let Err(e) = session.check_target(&session.plan(), target) {
@@ -320,13 +314,8 @@ fn explain_cmd(args: &Cli, target: &str) -> u8 {
 }
 
 fn query_cmd(args: &Cli, q: &QueryCmd) -> u8 {
-    let Ok(root) = root() else { return BAD_INPUT };
-    let cache = match open_cache(args, Some(&root)) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let session = match open_session(&root, &cache) {
-        Ok(s) => s,
+    let (_, cache, session) = match open_workspace(args) {
+        Ok(w) => w,
         Err(code) => return code,
     };
     let _ = session.save(&cache);
@@ -364,13 +353,8 @@ fn query_cmd(args: &Cli, q: &QueryCmd) -> u8 {
 }
 
 fn graph_cmd(args: &Cli, format: GraphFormat) -> u8 {
-    let Ok(root) = root() else { return BAD_INPUT };
-    let cache = match open_cache(args, Some(&root)) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let session = match open_session(&root, &cache) {
-        Ok(s) => s,
+    let (_, cache, session) = match open_workspace(args) {
+        Ok(w) => w,
         Err(code) => return code,
     };
     let _ = session.save(&cache);
