@@ -46,6 +46,32 @@ fn kind(d: &Data) -> &'static str {
     }
 }
 
+/// Decodes a `[]*chart.X` field as Go's JSON decoder does: null is absent, null elements stay
+/// nil, map elements go through `elem`, anything else is a type mismatch naming `field`.
+fn struct_list(
+    file: &str,
+    v: Data,
+    field: &str,
+    elem_type: &str,
+    mut elem: impl FnMut(BTreeMap<String, Data>) -> Result<Data, ChartError>,
+) -> Result<Option<Data>, ChartError> {
+    match v {
+        Data::Null => Ok(None),
+        Data::List(items) => {
+            let mut l = Vec::with_capacity(items.len());
+            for it in items {
+                l.push(match it {
+                    Data::Null => Data::Null,
+                    Data::Map(m) => elem(m)?,
+                    other => return Err(mismatch(file, &other, field, elem_type)),
+                });
+            }
+            Ok(Some(Data::List(l)))
+        }
+        other => Err(mismatch(file, &other, field, &format!("[]*{elem_type}"))),
+    }
+}
+
 fn mismatch(file: &str, d: &Data, field: &str, want: &str) -> ChartError {
     err(format!(
         "cannot load {file}: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go struct field {field} of type {want}",
@@ -175,76 +201,32 @@ fn normalize(file: &str, raw: Data) -> Result<BTreeMap<String, Data>, ChartError
                     ))
                 }
             },
-            "maintainers" => match v {
-                Data::Null => {}
-                Data::List(items) => {
-                    let mut l = Vec::new();
-                    for it in items {
-                        l.push(match it {
-                            Data::Null => Data::Null,
-                            Data::Map(m) => {
-                                let mut mm = BTreeMap::new();
-                                for (mk, mv) in m {
-                                    if ["name", "email", "url"].contains(&mk.as_str()) {
-                                        if let Some(s) =
-                                            to_string_field(file, "Maintainer", &mk, &mv)?
-                                        {
-                                            mm.insert(mk, Data::String(s));
-                                        }
-                                    }
-                                }
-                                Data::Map(mm)
+            "maintainers" => {
+                let field = "Metadata.maintainers";
+                let list = struct_list(file, v, field, "chart.Maintainer", |m| {
+                    let mut mm = BTreeMap::new();
+                    for (mk, mv) in m {
+                        if ["name", "email", "url"].contains(&mk.as_str()) {
+                            if let Some(s) = to_string_field(file, "Maintainer", &mk, &mv)? {
+                                mm.insert(mk, Data::String(s));
                             }
-                            other => {
-                                return Err(mismatch(
-                                    file,
-                                    &other,
-                                    "Metadata.maintainers",
-                                    "chart.Maintainer",
-                                ))
-                            }
-                        });
+                        }
                     }
-                    out.insert(k.into(), Data::List(l));
+                    Ok(Data::Map(mm))
+                })?;
+                if let Some(l) = list {
+                    out.insert(k.into(), l);
                 }
-                other => {
-                    return Err(mismatch(
-                        file,
-                        &other,
-                        "Metadata.maintainers",
-                        "[]*chart.Maintainer",
-                    ))
+            }
+            "dependencies" => {
+                let field = "Metadata.dependencies";
+                let list = struct_list(file, v, field, "chart.Dependency", |m| {
+                    Ok(Data::Map(normalize_dependency(file, m)?))
+                })?;
+                if let Some(l) = list {
+                    out.insert(k.into(), l);
                 }
-            },
-            "dependencies" => match v {
-                Data::Null => {}
-                Data::List(items) => {
-                    let mut l = Vec::new();
-                    for it in items {
-                        l.push(match it {
-                            Data::Null => Data::Null,
-                            Data::Map(m) => Data::Map(normalize_dependency(file, m)?),
-                            other => {
-                                return Err(mismatch(
-                                    file,
-                                    &other,
-                                    "Metadata.dependencies",
-                                    "chart.Dependency",
-                                ))
-                            }
-                        });
-                    }
-                    out.insert(k.into(), Data::List(l));
-                }
-                other => {
-                    return Err(mismatch(
-                        file,
-                        &other,
-                        "Metadata.dependencies",
-                        "[]*chart.Dependency",
-                    ))
-                }
-            },
+            }
             _ => {}
         }
     }
