@@ -69,6 +69,11 @@ install_packages() {
         python3 -m pip install -q helm-python-sdk==0.2.2 </dev/null \
             || python3 -m pip install -q --break-system-packages helm-python-sdk==0.2.2 </dev/null
     fi
+    if ! python3 -c 'import kubernetes_validate' 2>/dev/null; then
+        log "installing Kubernetes JSON schemas (kubernetes-validate==1.31.0)"
+        python3 -m pip install -q kubernetes-validate==1.31.0 </dev/null \
+            || python3 -m pip install -q --break-system-packages kubernetes-validate==1.31.0 </dev/null
+    fi
     command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs) first"
 }
 
@@ -169,6 +174,8 @@ start_services() {
     export WAYFINDER_TEST_HTTP_CACHE_AUTH="http://127.0.0.1:$http_port/auth-cache"
     export WAYFINDER_TEST_HTTP_CACHE_DIR="$RUN/www/cache"
     export WAYFINDER_TEST_SERVICES_DIR="$RUN"
+    WAYFINDER_TEST_K8S_SCHEMAS="$(python3 -c 'import kubernetes_validate, os; print(os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema"))' 2>/dev/null || true)"
+    export WAYFINDER_TEST_K8S_SCHEMAS
 
     # Smoke test: a PUT then a GET through WebDAV, and the registry's API root.
     curl -sf -X PUT --data-binary 'ping' "$WAYFINDER_TEST_HTTP_CACHE/smoke/ping" >/dev/null \

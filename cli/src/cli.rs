@@ -34,6 +34,19 @@ pub(crate) struct Global {
     /// More logging (-v: debug, -vv: trace); RUST_LOG overrides
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
+    /// Remote cache: `http(s)://…` (Bazel HTTP cache protocol) or `oci://host/repo`
+    #[arg(long, value_name = "URL", global = true)]
+    pub(crate) remote_cache: Option<String>,
+    /// Do not use the remote cache, even if `workspace.toml` names one
+    #[arg(long, global = true, conflicts_with = "remote_cache")]
+    pub(crate) no_remote_cache: bool,
+    /// Read from the remote cache but never write to it (untrusted builds)
+    #[arg(long, global = true)]
+    pub(crate) remote_read_only: bool,
+    /// Treat remote action-cache entries without a valid signature as misses
+    /// (the key is WAYFINDER_CACHE_SIGNING_KEY)
+    #[arg(long, global = true)]
+    pub(crate) require_signed: bool,
 }
 
 // Parsed once per run: the size of the `template` variant does not matter.
@@ -72,6 +85,16 @@ pub(crate) enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Validate rendered manifests: schemas, admission policies, structural checks
+    Test(crate::test_cmd::TestCmd),
+    /// Push voyages (`voyage:NAME`) and cluster renderings (`cluster:NAME`) to a registry
+    Push(crate::push::PushCmd),
+    /// Show what a change does to the rendered fleet
+    Diff(crate::day2::DiffCmd),
+    /// Move clusters to another voyage version and show the rendered diff
+    Upgrade(crate::day2::UpgradeCmd),
+    /// Write the rendered tree into a GitOps repository and commit it
+    Publish(crate::day2::PublishCmd),
     /// Commands of the design that are not built yet: they say so and exit 2
     #[command(external_subcommand)]
     Unsupported(Vec<String>),
@@ -79,23 +102,6 @@ pub(crate) enum Command {
 
 /// Commands of DESIGN §9 that are not implemented yet, with what to use meanwhile.
 pub(crate) const NOT_YET: &[(&str, &str)] = &[
-    (
-        "push",
-        "voyages and cluster renderings are not published to a registry yet",
-    ),
-    ("test", "validation as build actions is not built yet"),
-    (
-        "diff",
-        "compare `out/` trees with `git diff --no-index` meanwhile",
-    ),
-    (
-        "upgrade",
-        "edit the `voyage = \"NAME@VERSION\"` pin in cluster.toml meanwhile",
-    ),
-    (
-        "publish",
-        "commit `out/` to the GitOps repository yourself meanwhile",
-    ),
     ("promote", "edit the pins station by station meanwhile"),
     ("cluster", "copy an existing cluster directory meanwhile"),
 ];

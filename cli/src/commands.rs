@@ -9,14 +9,14 @@ use wayfinder_cache::{resolve_cache_dir, LocalCache, DEFAULT_MAX_SIZE};
 use wayfinder_engine::{Outcome, Status};
 use wayfinder_rules::{
     cache_dir_setting, explain, find_root, init_workspace, template, BuildError, BuildOptions,
-    Session, TemplateArgs, TemplateError,
+    BuildReport, Session, TemplateArgs, TemplateError,
 };
 
 use crate::cli::{CacheCmd, Cli, Command, GraphFormat, QueryCmd, TemplateCmd};
 
-const OK: u8 = 0;
-const FAILED: u8 = 1;
-const BAD_INPUT: u8 = 2;
+pub(crate) const OK: u8 = 0;
+pub(crate) const FAILED: u8 = 1;
+pub(crate) const BAD_INPUT: u8 = 2;
 
 fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) || !std::io::stderr().is_terminal()
@@ -49,11 +49,11 @@ pub(crate) fn setup_output(args: &Cli) {
         .try_init();
 }
 
-fn report(err: impl miette::Diagnostic + Send + Sync + 'static) {
+pub(crate) fn report(err: impl miette::Diagnostic + Send + Sync + 'static) {
     eprintln!("{:?}", miette::Report::new(err));
 }
 
-fn print_json(v: &serde_json::Value) {
+pub(crate) fn print_json(v: &serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = serde_json::to_writer_pretty(&mut out, v);
     let _ = writeln!(out);
@@ -75,6 +75,11 @@ pub(crate) fn run(args: &Cli) -> u8 {
         Command::Graph { format } => graph_cmd(args, *format),
         Command::Cache { cmd } => cache_cmd(args, cmd),
         Command::Init { dir, name } => init_cmd(dir.as_deref(), name.as_deref()),
+        Command::Test(t) => crate::test_cmd::run(args, t),
+        Command::Push(p) => crate::push::run(args, p),
+        Command::Diff(d) => crate::day2::diff(args, d),
+        Command::Upgrade(u) => crate::day2::upgrade(args, u),
+        Command::Publish(p) => crate::day2::publish(args, p),
         Command::Unsupported(words) => unsupported(words),
     }
 }
@@ -96,14 +101,14 @@ fn unsupported(words: &[String]) -> u8 {
 }
 
 /// Finds the workspace root, or reports why not.
-fn root() -> Result<PathBuf, u8> {
+pub(crate) fn root() -> Result<PathBuf, u8> {
     find_root(Path::new(".")).map_err(|e| {
         report(e);
         BAD_INPUT
     })
 }
 
-fn open_cache(args: &Cli, root: Option<&Path>) -> Result<LocalCache, u8> {
+pub(crate) fn open_cache(args: &Cli, root: Option<&Path>) -> Result<LocalCache, u8> {
     let config = root.and_then(cache_dir_setting);
     let (dir, source) =
         resolve_cache_dir(args.global.cache_dir.as_deref(), config.as_deref(), root);
@@ -115,7 +120,7 @@ fn open_cache(args: &Cli, root: Option<&Path>) -> Result<LocalCache, u8> {
 }
 
 /// The preamble of every workspace command: find the root, open the cache, load the session.
-fn open_workspace(args: &Cli) -> Result<(PathBuf, LocalCache, Session), u8> {
+pub(crate) fn open_workspace(args: &Cli) -> Result<(PathBuf, LocalCache, Session), u8> {
     let root = root()?;
     let cache = open_cache(args, Some(&root))?;
     let session = Session::open(&root, &cache).map_err(|e| {
@@ -131,6 +136,10 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
         Ok(w) => w,
         Err(code) => return code,
     };
+    let store = match crate::remote::BuildStore::open(args, &session.ws.decl, &cache) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
     let progress = Progress::new(!args.global.json);
     let on_outcome = |o: &Outcome| progress.outcome(o);
     let on_start = |n: usize| progress.start(n);
@@ -139,8 +148,11 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
         jobs: args.global.jobs.unwrap_or(0),
         on_outcome: Some(&on_outcome),
         on_start: Some(&on_start),
+        tests: false,
     };
-    let report_ = match session.build(&cache, &opts) {
+    let result = session.build(&store, &opts);
+    store.finish();
+    let report_ = match result {
         Ok(r) => r,
         Err(e) => {
             progress.finish();
@@ -156,16 +168,8 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
     for w in &report_.warnings {
         eprintln!("warning: {w}");
     }
-    let summary =
-        (args.global.json || args.global.summary.is_some()).then(|| report_.summary_text());
-    if let (Some(file), Some(text)) = (&args.global.summary, &summary) {
-        if let Err(e) = std::fs::write(file, text) {
-            eprintln!("error: cannot write summary `{}`: {e}", file.display());
-            return FAILED;
-        }
-    }
-    if let (true, Some(text)) = (args.global.json, &summary) {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if let Err(code) = write_summary(args, &report_) {
+        return code;
     }
     let count = |s: Status| report_.outcomes.iter().filter(|o| o.status == s).count();
     let (built, cached, failed, skipped) = (
@@ -194,14 +198,30 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
     code
 }
 
+/// Writes the summary to `--summary FILE` and, with `--json`, to stdout.
+pub(crate) fn write_summary(args: &Cli, report_: &BuildReport) -> Result<(), u8> {
+    let summary =
+        (args.global.json || args.global.summary.is_some()).then(|| report_.summary_text());
+    if let (Some(file), Some(text)) = (&args.global.summary, &summary) {
+        if let Err(e) = std::fs::write(file, text) {
+            eprintln!("error: cannot write summary `{}`: {e}", file.display());
+            return Err(FAILED);
+        }
+    }
+    if let (true, Some(text)) = (args.global.json, &summary) {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    }
+    Ok(())
+}
+
 /// Progress on stderr: a bar on terminals, failures as they happen.
-struct Progress {
+pub(crate) struct Progress {
     bar: Option<indicatif::ProgressBar>,
     failures: Mutex<Vec<String>>,
 }
 
 impl Progress {
-    fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
             let b = indicatif::ProgressBar::with_draw_target(
                 None,
@@ -219,12 +239,12 @@ impl Progress {
             failures: Mutex::new(Vec::new()),
         }
     }
-    fn start(&self, n: usize) {
+    pub(crate) fn start(&self, n: usize) {
         if let Some(b) = &self.bar {
             b.set_length(n as u64);
         }
     }
-    fn outcome(&self, o: &Outcome) {
+    pub(crate) fn outcome(&self, o: &Outcome) {
         if let Some(b) = &self.bar {
             b.inc(1);
             if o.status == Status::Built {
@@ -246,7 +266,7 @@ impl Progress {
             }
         }
     }
-    fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
@@ -412,6 +432,9 @@ fn cache_cmd(args: &Cli, cmd: &CacheCmd) -> u8 {
                 println!("actions: {} ({} bytes)", s.actions, s.action_bytes);
                 println!("state:   {} bytes", s.state_bytes);
                 println!("total:   {} bytes", s.total_bytes());
+                for line in crate::remote::stats_lines(&cache) {
+                    println!("{line}");
+                }
             }
             OK
         }

@@ -7,6 +7,10 @@
 
 mod cli;
 mod commands;
+mod day2;
+mod push;
+mod remote;
+mod test_cmd;
 
 use std::process::ExitCode;
 

@@ -1,5 +1,6 @@
 //! Our crates depend on each other in one direction only (STYLE.md):
-//! renderer → none, engine → none, cache → engine, rules → engine + renderer, cli → all.
+//! renderer → none, engine → none, oci → none, cache → engine + oci,
+//! rules → engine + renderer + oci, cli → all.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -8,11 +9,13 @@ fn allowed(krate: &str) -> Option<&'static [&'static str]> {
     Some(match krate {
         "wayfinder-render" => &[],
         "wayfinder-engine" => &[],
-        "wayfinder-cache" => &["wayfinder-engine"],
-        "wayfinder-rules" => &["wayfinder-engine", "wayfinder-render"],
+        "wayfinder-oci" => &[],
+        "wayfinder-cache" => &["wayfinder-engine", "wayfinder-oci"],
+        "wayfinder-rules" => &["wayfinder-engine", "wayfinder-render", "wayfinder-oci"],
         "wayfinder-cli" => &[
             "wayfinder-engine",
             "wayfinder-cache",
+            "wayfinder-oci",
             "wayfinder-render",
             "wayfinder-rules",
         ],

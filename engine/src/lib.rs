@@ -48,4 +48,4 @@ pub use scheduler::{
     execute, Action, ActionError, DepOutputs, ExecError, ExecOptions, Memo, Outcome, Plan,
     Produced, Status,
 };
-pub use store::{ActionResult, MemStore, Store, StoreError};
+pub use store::{ActionResult, MemStore, Origin, Store, StoreError};

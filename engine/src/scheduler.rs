@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::digest::{Action as ActionKind, Blob, Digest};
 use crate::graph::{BuildGraph, CycleError};
 use crate::key::KeyInputs;
-use crate::store::{ActionResult, Store};
+use crate::store::{ActionResult, Origin, Store};
 
 /// The outputs of an action's dependencies, by target name.
 pub type DepOutputs<'a> = BTreeMap<&'a str, &'a ActionResult>;
@@ -292,9 +292,12 @@ fn run_one(
         return o;
     }
     let cacheable = plan.actions.get(target).is_none_or(|a| a.cacheable());
-    if let Some(r) = cacheable.then(|| store.get_action(&key)).flatten() {
+    if let Some((r, origin)) = cacheable.then(|| store.lookup_action(&key)).flatten() {
         if r.outputs.values().all(|d| store.has_blob(d)) {
-            tracing::debug!(target, key = %key.short(), "action cache hit");
+            tracing::debug!(target, key = %key.short(), ?origin, "action cache hit");
+            if origin == Origin::Remote {
+                o.status = Status::RemoteCached;
+            }
             o.result = Some(r);
             return o;
         }

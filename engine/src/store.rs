@@ -66,6 +66,15 @@ impl StoreError {
     }
 }
 
+/// Where an action-cache hit came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The local cache.
+    Local,
+    /// A remote cache (its blobs are now in the local cache too).
+    Remote,
+}
+
 /// Content-addressed blobs, the action cache and named state records.
 ///
 /// Reads are verified by the implementation: a corrupt entry reads as absent.
@@ -79,6 +88,12 @@ pub trait Store: Send + Sync {
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>>;
     fn has_blob(&self, digest: &Digest<Blob>) -> bool;
     fn get_action(&self, key: &Digest<Action>) -> Option<ActionResult>;
+    /// [`Store::get_action`] that also says where the hit came from. A store with a remote
+    /// tier returns a remote hit only once every output blob has been fetched, verified and
+    /// kept locally.
+    fn lookup_action(&self, key: &Digest<Action>) -> Option<(ActionResult, Origin)> {
+        self.get_action(key).map(|r| (r, Origin::Local))
+    }
     fn put_action(&self, key: &Digest<Action>, result: &ActionResult) -> Result<(), StoreError>;
     /// A small named record (stat cache, last build), or `None`.
     fn load_state(&self, name: &str) -> Option<Vec<u8>>;

@@ -66,6 +66,8 @@ pub struct BuildOptions<'a> {
     pub on_outcome: Option<&'a (dyn Fn(&Outcome) + Sync)>,
     /// Called once the number of selected actions is known.
     pub on_start: Option<&'a (dyn Fn(usize) + Sync)>,
+    /// Adds the test actions (`wayfinder test`, DESIGN §8) to the plan.
+    pub tests: bool,
 }
 
 /// What a build did.
@@ -329,7 +331,10 @@ impl Session {
         opts: &BuildOptions<'_>,
     ) -> Result<BuildReport, BuildError> {
         let t0 = Instant::now();
-        let plan = self.plan();
+        let mut plan = self.plan();
+        if opts.tests {
+            crate::test::plan_tests(self, &mut plan)?;
+        }
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             actions = plan.actions.len(),
@@ -582,6 +587,43 @@ impl Session {
                     c.1 += removed;
                 }
             });
+        // Files other actions ask for by naming an output `file:REL` (`out/REL`).
+        for o in outcomes.iter().filter(|o| o.kind != "cluster") {
+            let Some(result) = &o.result else { continue };
+            for (name, digest) in &result.outputs {
+                let Some(file) = name.strip_prefix("file:") else {
+                    continue;
+                };
+                if file.split('/').any(|c| c == ".." || c.is_empty()) {
+                    continue;
+                }
+                let rel = format!("{out_rel}/{file}");
+                match sync_file(store, &root.join(&rel), &rel, digest, record_ref) {
+                    Ok((stamp, did_write)) => {
+                        if did_write {
+                            if let Ok(mut c) = counts.lock() {
+                                c.0 += 1;
+                            }
+                        }
+                        if record_ref.outputs.get(&rel) != Some(&(stamp, *digest)) {
+                            if let Ok(mut u) = updates.lock() {
+                                u.push((rel, Some((stamp, *digest))));
+                            }
+                        }
+                    }
+                    Err(SyncError::Missing(d)) => {
+                        if let Ok(mut m) = missing.lock() {
+                            m.insert(d);
+                        }
+                    }
+                    Err(SyncError::Io(e)) => {
+                        if let Ok(mut v) = errors.lock() {
+                            v.push(e);
+                        }
+                    }
+                }
+            }
+        }
         let errors = errors.into_inner().unwrap_or_default();
         let (written, mut removed) = counts.into_inner().unwrap_or_default();
         let updates = updates.into_inner().unwrap_or_default();

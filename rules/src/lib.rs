@@ -19,15 +19,18 @@
 
 mod actions;
 mod build;
+mod day2;
 mod diag;
 mod explain;
 mod init;
 mod load;
 mod model;
+mod package;
 mod query;
 mod resolve;
 mod state;
 mod template;
+mod test;
 mod tomlread;
 
 pub use actions::{kustomization, RULES_VERSION};

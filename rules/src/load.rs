@@ -53,7 +53,10 @@ pub struct Voyage {
     pub version: String,
     pub file: String,
     pub file_digest: Digest<Blob>,
+    pub description: String,
     pub components: Vec<Component>,
+    /// `[tests] policies`: globs relative to the workspace root.
+    pub policies: Vec<String>,
 }
 
 /// One cluster of the fleet.
@@ -118,7 +121,7 @@ pub(crate) struct ModelCache {
     used: Mutex<HashSet<Digest<Blob>>>,
 }
 
-const MODEL_MAGIC: &str = "wayfinder-model-cache-v1";
+const MODEL_MAGIC: &str = "wayfinder-model-cache-v2";
 
 impl ModelCache {
     pub(crate) fn load(data: Option<&[u8]>) -> ModelCache {
@@ -557,7 +560,9 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
                 version: v.version.v.clone(),
                 file: file.clone(),
                 file_digest: *d,
+                description: v.description.clone(),
                 components: comps,
+                policies: v.policies.iter().map(|p| rel_join(dir, &p.v)).collect(),
             }
         })
         .collect();

@@ -23,6 +23,12 @@ pub struct WorkspaceDecl {
     pub api_versions: Vec<String>,
     pub cache_dir: Option<String>,
     pub output_dir: String,
+    /// `[registry] url` (`oci://host/prefix`): where voyages are pushed and pulled.
+    pub registry: Option<Sp<String>>,
+    /// `[cache] remote`: an `http(s)://` or `oci://` remote cache.
+    pub remote_cache: Option<Sp<String>>,
+    /// `[cache] remote_write` (default true; false: read-only).
+    pub remote_write: Option<bool>,
 }
 
 /// A component as a voyage or a cluster declares it.
@@ -48,6 +54,8 @@ pub(crate) struct VoyageDecl {
     pub version: Sp<String>,
     pub description: String,
     pub components: Vec<ComponentDecl>,
+    /// `[tests] policies`: globs relative to the voyage directory.
+    pub policies: Vec<Sp<String>>,
 }
 
 /// `cluster.toml`.
@@ -117,13 +125,13 @@ pub(crate) fn parse_workspace(
     }
     if let Some((r, _)) = f.table(root, "", "registry") {
         f.check_keys(r, "registry", &["url"]);
-        f.str(r, "registry", "url");
+        decl.registry = f.str(r, "registry", "url");
     }
     if let Some((c, _)) = f.table(root, "", "cache") {
         f.check_keys(c, "cache", &["dir", "remote", "remote_write", "max_size"]);
         decl.cache_dir = f.str(c, "cache", "dir").map(|s| s.v);
-        f.str(c, "cache", "remote");
-        f.bool(c, "cache", "remote_write");
+        decl.remote_cache = f.str(c, "cache", "remote");
+        decl.remote_write = f.bool(c, "cache", "remote_write").map(|b| b.v);
     }
     if let Some((o, _)) = f.table(root, "", "output") {
         f.check_keys(o, "output", &["dir"]);
@@ -261,9 +269,10 @@ pub(crate) fn parse_voyage(file: &str, src: &Arc<String>) -> Result<VoyageDecl, 
         .map(|s| s.v)
         .unwrap_or_default();
     let components = parse_components(&mut f, root);
+    let mut policies = Vec::new();
     if let Some((t, _)) = f.table(root, "", "tests") {
         f.check_keys(t, "tests", &["policies"]);
-        f.str_list(t, "tests", "policies");
+        policies = f.str_list(t, "tests", "policies");
     }
     for c in &components {
         if c.chart.is_none() && c.remote_chart.is_none() {
@@ -281,6 +290,7 @@ pub(crate) fn parse_voyage(file: &str, src: &Arc<String>) -> Result<VoyageDecl, 
             version: version.unwrap_or_default(),
             description,
             components,
+            policies,
         })
     } else {
         Err(f.problems)
@@ -463,6 +473,7 @@ impl VoyageDecl {
         for c in &self.components {
             put_component(w, c);
         }
+        put_list(w, &self.policies);
     }
 
     pub(crate) fn decode(r: &mut Reader<'_>) -> Option<VoyageDecl> {
@@ -473,6 +484,7 @@ impl VoyageDecl {
             components: (0..r.count(40)?)
                 .map(|_| get_component(r))
                 .collect::<Option<Vec<_>>>()?,
+            policies: get_list(r)?,
         })
     }
 }
@@ -490,6 +502,13 @@ impl WorkspaceDecl {
             Some(d) => w.u64(1).str(d),
         };
         w.str(&self.output_dir);
+        put_opt(w, &self.registry);
+        put_opt(w, &self.remote_cache);
+        w.u64(match self.remote_write {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        });
     }
 
     pub fn decode(r: &mut Reader<'_>) -> Option<WorkspaceDecl> {
@@ -505,6 +524,14 @@ impl WorkspaceDecl {
                 _ => return None,
             },
             output_dir: r.str()?.to_string(),
+            registry: get_opt(r)?,
+            remote_cache: get_opt(r)?,
+            remote_write: match r.u64()? {
+                0 => None,
+                1 => Some(false),
+                2 => Some(true),
+                _ => return None,
+            },
         })
     }
 }

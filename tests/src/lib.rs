@@ -79,6 +79,11 @@ pub mod servers {
     pub fn http_cache_dir() -> Option<std::path::PathBuf> {
         non_empty("WAYFINDER_TEST_HTTP_CACHE_DIR").map(Into::into)
     }
+    /// kubernetes-validate's schema root (`WAYFINDER_TEST_K8S_SCHEMAS`), holding
+    /// `v1.31.0-local-strict/` and the like, in kubeconform's layout.
+    pub fn k8s_schemas() -> Option<std::path::PathBuf> {
+        non_empty("WAYFINDER_TEST_K8S_SCHEMAS").map(Into::into)
+    }
     fn non_empty(var: &str) -> Option<String> {
         std::env::var(var).ok().filter(|v| !v.is_empty())
     }

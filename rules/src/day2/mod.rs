@@ -1,0 +1,1 @@
+//! Day-2 operations (DESIGN §7): the fleet diff, upgrades as branches, publishing to GitOps.

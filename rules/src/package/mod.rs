@@ -1,0 +1,1 @@
+//! Release artifacts (DESIGN §5): reproducible chart archives and the voyage OCI artifact.
