@@ -9,7 +9,7 @@ use wayfinder_cache::{resolve_cache_dir, LocalCache, DEFAULT_MAX_SIZE};
 use wayfinder_engine::{Outcome, Status};
 use wayfinder_rules::{
     cache_dir_setting, explain, find_root, init_workspace, template, BuildError, BuildOptions,
-    BuildReport, Session, TemplateArgs, TemplateError,
+    BuildReport, FastStart, Session, TemplateArgs, TemplateError,
 };
 
 use crate::cli::{CacheCmd, Cli, Command, GraphFormat, QueryCmd, TemplateCmd};
@@ -132,9 +132,23 @@ pub(crate) fn open_workspace(args: &Cli) -> Result<(PathBuf, LocalCache, Session
 
 fn build(args: &Cli, targets: &[String]) -> u8 {
     let start = Instant::now();
-    let (_, cache, session) = match open_workspace(args) {
+    let (root, cache) = match root().and_then(|r| open_cache(args, Some(&r)).map(|c| (r, c))) {
         Ok(w) => w,
         Err(code) => return code,
+    };
+    // A plain build goes through the fast path: a no-op, or only the changed clusters.
+    let opened = if targets.is_empty() {
+        Session::open_fast(&root, &cache)
+    } else {
+        Session::open(&root, &cache).map(FastStart::Full)
+    };
+    let session = match opened {
+        Ok(FastStart::NoOp(report_)) => return finish_build(args, &cache, report_, start),
+        Ok(FastStart::Partial(s) | FastStart::Full(s)) => s,
+        Err(e) => {
+            report(e);
+            return BAD_INPUT;
+        }
     };
     let store = match crate::remote::BuildStore::open(args, &session.ws.decl, &cache) {
         Ok(s) => s,
@@ -165,22 +179,29 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
         }
     };
     progress.finish();
+    let code = finish_build(args, &cache, report_, start);
+    // The process ends now: skip freeing a large graph (a measurable part of a no-op build).
+    std::mem::forget(session);
+    code
+}
+
+/// Prints a build's warnings, summary and counts; returns the exit code.
+fn finish_build(args: &Cli, cache: &LocalCache, report_: BuildReport, start: Instant) -> u8 {
     for w in &report_.warnings {
         eprintln!("warning: {w}");
     }
     if let Err(code) = write_summary(args, &report_) {
         return code;
     }
-    let count = |s: Status| report_.outcomes.iter().filter(|o| o.status == s).count();
     let (built, cached, failed, skipped) = (
-        count(Status::Built),
-        count(Status::Cached) + count(Status::RemoteCached),
-        count(Status::Failed),
-        count(Status::Skipped),
+        report_.count(Status::Built),
+        report_.count(Status::Cached) + report_.count(Status::RemoteCached),
+        report_.count(Status::Failed),
+        report_.count(Status::Skipped),
     );
     eprintln!(
         "{} actions: {built} built, {cached} cached, {failed} failed, {skipped} skipped; {} files written, {} removed in {:.2}s",
-        report_.outcomes.len(),
+        report_.total(),
         report_.files_written,
         report_.files_removed,
         start.elapsed().as_secs_f64()
@@ -192,9 +213,7 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
     );
     let _ = cache.maybe_gc();
     let code = if report_.failed() { FAILED } else { OK };
-    // The process ends now: skip freeing a large graph (a measurable part of a no-op build).
     std::mem::forget(report_);
-    std::mem::forget(session);
     code
 }
 

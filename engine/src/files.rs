@@ -63,6 +63,8 @@ impl FileStamp {
 pub struct FileDigests {
     previous: HashMap<String, (FileStamp, Digest<Blob>)>,
     current: Mutex<HashMap<String, (FileStamp, Digest<Blob>)>>,
+    /// Entries too recent to persist (see [`RACY_WINDOW_NS`]), kept for [`FileDigests::stamps`].
+    racy: Mutex<HashMap<String, FileStamp>>,
     loaded_at_ns: i64,
     /// Files whose contents were read (for tests and benchmarks).
     pub files_read: AtomicU64,
@@ -84,6 +86,7 @@ impl FileDigests {
         FileDigests {
             previous,
             current: Mutex::new(HashMap::new()),
+            racy: Mutex::new(HashMap::new()),
             loaded_at_ns: now_ns(),
             files_read: AtomicU64::new(0),
             files_stat: AtomicU64::new(0),
@@ -143,10 +146,50 @@ impl FileDigests {
         let racy = stamp.mtime_ns >= self.loaded_at_ns - RACY_WINDOW_NS
             || stamp.ctime_ns >= self.loaded_at_ns - RACY_WINDOW_NS;
         if racy {
+            if let Ok(mut m) = self.racy.lock() {
+                m.insert(name.to_string(), stamp);
+            }
             return;
         }
         if let Ok(mut m) = self.current.lock() {
             m.insert(name.to_string(), (stamp, d));
+        }
+    }
+
+    /// When this digester was created (the start of the run): a file whose mtime or ctime is
+    /// later than this minus [`RACY_WINDOW_NS`] cannot be trusted by its stamp.
+    pub fn loaded_at_ns(&self) -> i64 {
+        self.loaded_at_ns
+    }
+
+    /// The stamp of every file digested in this run whose stamp was stable while it was read,
+    /// racy ones included.
+    pub fn stamps(&self) -> Vec<(String, FileStamp)> {
+        let mut out: Vec<(String, FileStamp)> = self
+            .current
+            .lock()
+            .map(|m| m.iter().map(|(k, (s, _))| (k.clone(), *s)).collect())
+            .unwrap_or_default();
+        if let Ok(r) = self.racy.lock() {
+            out.extend(r.iter().map(|(k, s)| (k.clone(), *s)));
+        }
+        out
+    }
+
+    /// Keeps the loaded entries not seen in this run (a run that looked at only part of the
+    /// workspace): they are persisted again unless seen with another stamp.
+    pub fn keep_previous(&self) {
+        let racy = self
+            .racy
+            .lock()
+            .map(|r| r.keys().cloned().collect::<std::collections::HashSet<_>>())
+            .unwrap_or_default();
+        if let Ok(mut m) = self.current.lock() {
+            for (k, v) in &self.previous {
+                if !racy.contains(k) {
+                    m.entry(k.clone()).or_insert(*v);
+                }
+            }
         }
     }
 

@@ -21,6 +21,10 @@ use crate::actions::{
     ChartAction, ChartCache, ClusterAction, RenderAction, ValuesAction, VoyageAction,
 };
 use crate::diag::did_you_mean;
+use crate::fast::{
+    decode_lines, encode_lines, stamp_entries, walk_dirs, Check, FastCluster, FastRecord, Owner,
+    Owners,
+};
 use crate::load::{load, LoadError, Loader, ModelCache, Workspace};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
 
@@ -53,6 +57,19 @@ pub struct Session {
     id: String,
     raw_stat: Option<Vec<u8>>,
     raw_model: Option<Vec<u8>>,
+    /// A partial session (fast path): the last whole-build record and the clusters (indices
+    /// into its `clusters`) this session loaded.
+    partial: Option<(FastRecord, BTreeSet<u32>)>,
+}
+
+/// How [`Session::open_fast`] starts a plain `wayfinder build`.
+pub enum FastStart {
+    /// Nothing changed: the report of the no-op build.
+    NoOp(BuildReport),
+    /// Only some clusters changed: a session holding just them.
+    Partial(Session),
+    /// A session of the whole workspace.
+    Full(Session),
 }
 
 /// Build options.
@@ -73,6 +90,9 @@ pub struct BuildOptions<'a> {
 /// What a build did.
 pub struct BuildReport {
     pub outcomes: Vec<Outcome>,
+    /// Summary lines of targets that this build did not visit because the fast path knew
+    /// them unchanged (status `cached`), by target.
+    pub unchanged: BTreeMap<String, String>,
     /// Warnings (nondeterministic renders…), deduplicated.
     pub warnings: Vec<String>,
     pub files_written: usize,
@@ -86,50 +106,44 @@ impl BuildReport {
         self.outcomes.iter().any(|o| o.status == Status::Failed)
     }
 
+    /// Number of actions with `status` (the fast path's unchanged targets count as cached).
+    pub fn count(&self, status: Status) -> usize {
+        let n = self.outcomes.iter().filter(|o| o.status == status).count();
+        if status == Status::Cached {
+            n + self.unchanged.len()
+        } else {
+            n
+        }
+    }
+
+    /// Number of actions in the summary.
+    pub fn total(&self) -> usize {
+        self.outcomes.len() + self.unchanged.len()
+    }
+
     /// The summary as JSON text, one action per line (written directly: this is on the
     /// no-op path, where a `serde_json::Value` tree costs more than the build).
     pub fn summary_text(&self) -> String {
-        fn q(s: &str) -> String {
-            serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+        let mut lines: Vec<(&str, std::borrow::Cow<'_, str>)> = self
+            .outcomes
+            .iter()
+            .map(|o| (o.target.as_str(), summary_line(o, None).into()))
+            .collect();
+        lines.extend(
+            self.unchanged
+                .iter()
+                .map(|(t, l)| (t.as_str(), l.as_str().into())),
+        );
+        if !self.unchanged.is_empty() {
+            lines.sort_by(|a, b| a.0.cmp(b.0));
         }
-        let mut out = String::with_capacity(self.outcomes.len() * 256);
+        let mut out = String::with_capacity(lines.len() * 256 + 16);
         out.push_str("{\"actions\": [");
-        for (i, o) in self.outcomes.iter().enumerate() {
+        for (i, (_, l)) in lines.iter().enumerate() {
             out.push_str(if i == 0 { "\n  " } else { ",\n  " });
-            out.push_str("{\"target\": ");
-            out.push_str(&q(&o.target));
-            out.push_str(", \"kind\": ");
-            out.push_str(&q(&o.kind));
-            out.push_str(", \"key\": ");
-            match o.key {
-                Some(k) => {
-                    out.push('"');
-                    out.push_str(&k.to_hex());
-                    out.push('"');
-                }
-                None => out.push_str("null"),
-            }
-            out.push_str(", \"status\": \"");
-            out.push_str(o.status.as_str());
-            out.push_str("\", \"duration_ms\": ");
-            out.push_str(&o.duration_ms.to_string());
-            out.push_str(", \"inputs\": {");
-            for (j, (n, d)) in o.inputs.iter().enumerate() {
-                if j > 0 {
-                    out.push_str(", ");
-                }
-                out.push_str(&q(n));
-                out.push_str(": \"");
-                out.push_str(&d.to_hex());
-                out.push('"');
-            }
-            out.push_str("}}");
+            out.push_str(l);
         }
-        out.push_str(if self.outcomes.is_empty() {
-            "]}\n"
-        } else {
-            "\n]}\n"
-        });
+        out.push_str(if lines.is_empty() { "]}\n" } else { "\n]}\n" });
         out
     }
 
@@ -161,19 +175,34 @@ impl BuildReport {
 impl Session {
     /// Loads the workspace at `root` (already found) with the caches of `store`.
     pub fn open(root: &Path, store: &dyn Store) -> Result<Session, LoadError> {
+        Session::open_inner(root, store, None)
+    }
+
+    fn open_inner(
+        root: &Path,
+        store: &dyn Store,
+        partial: Option<(FastRecord, BTreeSet<u32>)>,
+    ) -> Result<Session, LoadError> {
         let id = workspace_id(root);
         let raw_stat = store.load_state(&format!("stat-{id}"));
         let raw_model = store.load_state(&format!("model-{id}"));
         let digests = FileDigests::load(raw_stat.as_deref());
         let models = ModelCache::load(raw_model.as_deref());
         let t0 = Instant::now();
+        let only: Option<BTreeSet<(String, String)>> = partial.as_ref().map(|(rec, set)| {
+            set.iter()
+                .filter_map(|&i| rec.clusters.get(i as usize))
+                .map(|c| (c.group.clone(), c.dir.clone()))
+                .collect()
+        });
         let ws = {
             let loader = Loader::new(root.to_path_buf(), &digests, &models);
-            load(&loader)?
+            load(&loader, only.as_ref())?
         };
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             clusters = ws.clusters.len(),
+            partial = partial.is_some(),
             "loaded the workspace"
         );
         Ok(Session {
@@ -183,7 +212,80 @@ impl Session {
             id,
             raw_stat,
             raw_model,
+            partial,
         })
+    }
+
+    /// Opens a plain `wayfinder build` (every target) through the fast path: a no-op when
+    /// the stamps of the last whole build all match, a session of only the changed clusters
+    /// when only cluster-owned files changed, else a full session (see `fast`).
+    pub fn open_fast(root: &Path, store: &dyn Store) -> Result<FastStart, LoadError> {
+        let id = workspace_id(root);
+        let t0 = Instant::now();
+        let record = store
+            .load_state(&format!("fast-{id}"))
+            .and_then(|b| FastRecord::decode(&b));
+        let Some(record) = record else {
+            return Session::open(root, store).map(FastStart::Full);
+        };
+        let check = record.check(root);
+        tracing::debug!(
+            ms = t0.elapsed().as_millis() as u64,
+            entries = record.entries.len(),
+            ?check,
+            "fast check"
+        );
+        match check {
+            Check::Full => Session::open(root, store).map(FastStart::Full),
+            Check::Clean => {
+                let lines = record
+                    .summary
+                    .and_then(|d| store.get_blob(&d))
+                    .and_then(|b| decode_lines(&b));
+                match lines {
+                    Some(unchanged) => Ok(FastStart::NoOp(BuildReport {
+                        outcomes: Vec::new(),
+                        unchanged,
+                        warnings: record.warnings.clone(),
+                        files_written: 0,
+                        files_removed: 0,
+                        files_stat: record.entries.len() as u64,
+                        files_read: 0,
+                    })),
+                    None => Session::open(root, store).map(FastStart::Full),
+                }
+            }
+            Check::Clusters(set) => {
+                let session = Session::open_inner(root, store, Some((record, set)))?;
+                // A renamed cluster may now clash with another: the full load checks that.
+                let ok = session.partial.as_ref().is_some_and(|(rec, set)| {
+                    let loaded: BTreeSet<(&str, &str, &str)> = session
+                        .ws
+                        .clusters
+                        .iter()
+                        .map(|c| {
+                            let dir = c.dir.rsplit('/').next().unwrap_or_default();
+                            (c.name.as_str(), c.group.as_str(), dir)
+                        })
+                        .collect();
+                    set.len() == loaded.len()
+                        && set.iter().all(|&i| {
+                            rec.clusters.get(i as usize).is_some_and(|c| {
+                                loaded.contains(&(
+                                    c.name.as_str(),
+                                    c.group.as_str(),
+                                    c.dir.as_str(),
+                                ))
+                            })
+                        })
+                });
+                if ok {
+                    Ok(FastStart::Partial(session))
+                } else {
+                    Session::open(root, store).map(FastStart::Full)
+                }
+            }
+        }
     }
 
     /// Where the rendered tree goes.
@@ -413,10 +515,45 @@ impl Session {
                 .save_state(&format!("build-{}", self.id), &record.encode())
                 .map_err(|e| BuildError::Io(e.message))?;
         }
+        let whole = opts.targets.is_empty() && !opts.tests;
+        let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
+        if whole && ok {
+            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings) {
+                tracing::debug!(error = %e, "could not save the fast record");
+            }
+        } else if whole {
+            // A failed build must run again: forget the stamps that would call it a no-op.
+            let _ = store.save_state(&format!("fast-{}", self.id), b"");
+        }
         self.save(store)?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
+        let unchanged = match &self.partial {
+            None => BTreeMap::new(),
+            Some((rec, _)) => {
+                let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
+                rec.summary
+                    .and_then(|d| store.get_blob(&d))
+                    .and_then(|b| decode_lines(&b))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(t, _)| !mine.contains(t.as_str()))
+                    .filter(|(t, _)| {
+                        let prefixes = partial_prefixes(
+                            rec,
+                            &self
+                                .partial
+                                .as_ref()
+                                .map(|p| p.1.clone())
+                                .unwrap_or_default(),
+                        );
+                        !prefixes.iter().any(|p| owned_by(t, p))
+                    })
+                    .collect()
+            }
+        };
         Ok(BuildReport {
             outcomes,
+            unchanged,
             warnings,
             files_written: written,
             files_removed: removed,
@@ -464,12 +601,177 @@ impl Session {
             );
             changed = true;
         }
-        // Forget targets that no longer exist.
+        // Forget targets that no longer exist (a partial build sees only some, but knows
+        // the removed components of its clusters).
         let before = record.targets.len();
-        record.targets.retain(|t, _| plan.actions.contains_key(t));
+        match &self.partial {
+            None => record.targets.retain(|t, _| plan.actions.contains_key(t)),
+            Some((rec, set)) => {
+                let prefixes = partial_prefixes(rec, set);
+                record.targets.retain(|t, _| {
+                    plan.actions.contains_key(t) || !prefixes.iter().any(|p| owned_by(t, p))
+                });
+            }
+        }
         changed |= record.targets.len() != before;
 
         changed
+    }
+
+    /// Saves the fast path's record of this whole build (see `fast`).
+    fn save_fast(
+        &self,
+        store: &dyn Store,
+        outcomes: &[Outcome],
+        record: &BuildRecord,
+        warnings: &[String],
+    ) -> Result<(), String> {
+        let root = &self.ws.root;
+        let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
+        let stamps: HashMap<String, FileStamp> = self.digests.stamps().into_iter().collect();
+        let mut lines: BTreeMap<String, String>;
+        let mut entries: BTreeMap<String, crate::fast::Entry> = BTreeMap::new();
+        let (clusters, groups, touched_clusters): (Vec<FastCluster>, Vec<String>, Vec<usize>) =
+            match &self.partial {
+                None => {
+                    let clusters: Vec<FastCluster> = self
+                        .ws
+                        .clusters
+                        .iter()
+                        .map(|c| FastCluster {
+                            name: c.name.clone(),
+                            group: c.group.clone(),
+                            dir: c.dir.rsplit('/').next().unwrap_or_default().to_string(),
+                        })
+                        .collect();
+                    let groups: BTreeSet<String> =
+                        clusters.iter().map(|c| c.group.clone()).collect();
+                    let n = clusters.len();
+                    lines = BTreeMap::new();
+                    (clusters, groups.into_iter().collect(), (0..n).collect())
+                }
+                Some((rec, set)) => {
+                    let prefixes = partial_prefixes(rec, set);
+                    lines = rec
+                        .summary
+                        .and_then(|d| store.get_blob(&d))
+                        .and_then(|b| decode_lines(&b))
+                        .ok_or("the stored summary is gone")?;
+                    lines.retain(|t, _| !prefixes.iter().any(|p| owned_by(t, p)));
+                    for e in &rec.entries {
+                        if !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)) {
+                            entries.insert(e.path.clone(), e.clone());
+                        }
+                    }
+                    (
+                        rec.clusters.clone(),
+                        rec.groups.clone(),
+                        set.iter().map(|&i| i as usize).collect(),
+                    )
+                }
+            };
+        let owners = Owners::new(&out_rel, &clusters, &groups);
+        let mut paths: Vec<(String, bool)> = Vec::new();
+        // Directories whose listing matters.
+        let mut dirs = Vec::new();
+        if self.partial.is_none() {
+            dirs.push(String::new());
+            walk_dirs(root, "voyages", &mut dirs, 0);
+            walk_dirs(root, "clusters", &mut dirs, 0);
+            for chart in self.ws.charts.keys() {
+                walk_dirs(root, chart, &mut dirs, 0);
+            }
+            dirs.push(out_rel.clone());
+            dirs.push(format!("{out_rel}/clusters"));
+        } else {
+            let touched_groups: BTreeSet<&str> = touched_clusters
+                .iter()
+                .filter_map(|&i| clusters.get(i))
+                .map(|c| c.group.as_str())
+                .collect();
+            // Group values may have changed too: walk and stamp them again.
+            for g in &touched_groups {
+                walk_dirs(root, &format!("clusters/{g}/values"), &mut dirs, 0);
+            }
+            let group_ids: BTreeSet<u32> = groups
+                .iter()
+                .enumerate()
+                .filter(|(_, g)| touched_groups.contains(g.as_str()))
+                .map(|(i, _)| i as u32)
+                .collect();
+            for e in entries.values() {
+                if matches!(e.owner, Owner::Group(g) if group_ids.contains(&g)) && !e.dir {
+                    paths.push((e.path.clone(), false));
+                }
+            }
+        }
+        for &i in &touched_clusters {
+            if let Some(c) = clusters.get(i) {
+                if self.partial.is_some() {
+                    walk_dirs(
+                        root,
+                        &format!("clusters/{}/{}", c.group, c.dir),
+                        &mut dirs,
+                        0,
+                    );
+                }
+                dirs.push(format!("{out_rel}/clusters/{}", c.name));
+            }
+        }
+        paths.extend(dirs.into_iter().map(|d| (d, true)));
+        let mut fresh = stamp_entries(root, paths, &owners);
+        // Input files, with the stamps they were digested under.
+        for f in self.ws.files.keys() {
+            fresh.push(crate::fast::Entry {
+                path: f.clone(),
+                dir: false,
+                stamp: stamps.get(f).copied(),
+                owner: owners.of(f, false),
+            });
+        }
+        // Output files, with the stamps they were written or checked under.
+        let touched_names: Vec<String> = touched_clusters
+            .iter()
+            .filter_map(|&i| clusters.get(i))
+            .map(|c| format!("{out_rel}/clusters/{}/", c.name))
+            .collect();
+        for (path, (stamp, _)) in &record.outputs {
+            if self.partial.is_some() && !touched_names.iter().any(|p| path.starts_with(p.as_str()))
+            {
+                continue;
+            }
+            fresh.push(crate::fast::Entry {
+                path: path.clone(),
+                dir: false,
+                stamp: Some(*stamp),
+                owner: owners.of(path, false),
+            });
+        }
+        for e in fresh {
+            entries.insert(e.path.clone(), e);
+        }
+        for o in outcomes {
+            lines.insert(o.target.clone(), summary_line(o, Some(Status::Cached)));
+        }
+        let summary = store
+            .put_blob_unsynced(&encode_lines(&lines))
+            .map_err(|e| e.message)?;
+        let mut all_warnings: BTreeSet<String> = warnings.iter().cloned().collect();
+        if let Some((rec, _)) = &self.partial {
+            all_warnings.extend(rec.warnings.iter().cloned());
+        }
+        let fast = FastRecord {
+            version: crate::fast::version(),
+            started_ns: self.digests.loaded_at_ns(),
+            clusters,
+            groups,
+            entries: entries.into_values().collect(),
+            summary: Some(summary),
+            warnings: all_warnings.into_iter().collect(),
+        };
+        store
+            .save_state(&format!("fast-{}", self.id), &fast.encode())
+            .map_err(|e| e.message)
     }
 
     /// Saves the stat and model caches when they changed.
@@ -482,7 +784,10 @@ impl Session {
                     .map_err(|e| BuildError::Io(e.message))?;
             }
         }
-        let model = self.models.encode();
+        if self.partial.is_some() {
+            self.digests.keep_previous();
+        }
+        let model = self.models.encode(self.partial.is_some());
         if self.raw_model.as_deref() != Some(&model) {
             store
                 .save_state(&format!("model-{}", self.id), &model)
@@ -639,7 +944,7 @@ impl Session {
             }
         }
         // Remove output directories of clusters that no longer exist.
-        if full || !self.ws.clusters.is_empty() {
+        if self.partial.is_none() && (full || !self.ws.clusters.is_empty()) {
             let current: HashSet<&str> = self.ws.clusters.iter().map(|c| c.name.as_str()).collect();
             if let Ok(rd) = std::fs::read_dir(&clusters_dir) {
                 for e in rd.flatten() {
@@ -722,4 +1027,62 @@ fn sync_file(
     let meta =
         std::fs::metadata(path).map_err(|e| SyncError::Io(format!("cannot stat `{rel}`: {e}")))?;
     Ok((FileStamp::of(&meta), true))
+}
+
+/// One action of the summary as a JSON object on one line; `status` overrides the outcome's
+/// status and zeroes the duration (the stored lines of the fast path say `cached`).
+fn summary_line(o: &Outcome, status: Option<Status>) -> String {
+    fn q(out: &mut String, s: &str) {
+        out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
+    }
+    let mut out = String::with_capacity(160 + o.inputs.len() * 96);
+    out.push_str("{\"target\": ");
+    q(&mut out, &o.target);
+    out.push_str(", \"kind\": ");
+    q(&mut out, &o.kind);
+    out.push_str(", \"key\": ");
+    match o.key {
+        Some(k) => {
+            out.push('"');
+            out.push_str(&k.to_hex());
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(", \"status\": \"");
+    out.push_str(status.unwrap_or(o.status).as_str());
+    out.push_str("\", \"duration_ms\": ");
+    let ms = if status.is_some() { 0 } else { o.duration_ms };
+    out.push_str(&ms.to_string());
+    out.push_str(", \"inputs\": {");
+    for (j, (n, d)) in o.inputs.iter().enumerate() {
+        if j > 0 {
+            out.push_str(", ");
+        }
+        q(&mut out, n);
+        out.push_str(": \"");
+        out.push_str(&d.to_hex());
+        out.push('"');
+    }
+    out.push_str("}}");
+    out
+}
+
+/// Target-name prefixes of the clusters a partial session holds.
+fn partial_prefixes(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<String> {
+    set.iter()
+        .filter_map(|&i| rec.clusters.get(i as usize))
+        .map(|c| c.name.clone())
+        .collect()
+}
+
+/// Is `target` one of cluster `name`'s (`cluster:NAME`, `render:NAME/…`, `values:NAME/…`)?
+fn owned_by(target: &str, name: &str) -> bool {
+    match target.split_once(':') {
+        Some(("cluster", rest)) => rest == name,
+        Some(("render" | "values", rest)) => {
+            rest.strip_prefix(name).is_some_and(|r| r.starts_with('/'))
+        }
+        _ => false,
+    }
 }

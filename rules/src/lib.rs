@@ -22,6 +22,7 @@ mod build;
 mod day2;
 mod diag;
 mod explain;
+mod fast;
 mod init;
 mod load;
 mod model;
@@ -34,7 +35,7 @@ mod test;
 mod tomlread;
 
 pub use actions::{kustomization, RULES_VERSION};
-pub use build::{BuildError, BuildOptions, BuildReport, Session};
+pub use build::{BuildError, BuildOptions, BuildReport, FastStart, Session};
 pub use diag::{did_you_mean, edit_distance, Problem, Problems};
 pub use explain::{explain, Explanation};
 pub use init::{init_workspace, InitError};

@@ -8,7 +8,7 @@
 //!    (voyage → group → cluster), `needs`; check values files are YAML maps (once per digest).
 //! 5. Report every problem together, sorted.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -150,11 +150,26 @@ impl ModelCache {
         cache
     }
 
-    /// The entries used in this run (unused ones are dropped).
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    /// The entries used in this run (unused ones are dropped), or all of them (`keep_all`:
+    /// a partial build used only some).
+    pub(crate) fn encode(&self, keep_all: bool) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MODEL_MAGIC);
-        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        let mut used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        if keep_all {
+            used.extend(
+                self.decls
+                    .lock()
+                    .map(|m| m.keys().copied().collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            );
+            used.extend(
+                self.valid_yaml
+                    .lock()
+                    .map(|m| m.iter().copied().collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            );
+        }
         let decls = self.decls.lock().map(|m| m.clone()).unwrap_or_default();
         let mut keys: Vec<&Digest<Blob>> = decls.keys().filter(|k| used.contains(k)).collect();
         keys.sort();
@@ -435,8 +450,13 @@ fn list_dirs(dir: &Path) -> Vec<String> {
     out
 }
 
-/// Loads and checks the workspace at `root`.
-pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
+/// Loads and checks the workspace at `root`; with `only`, just the clusters whose
+/// `(group, directory)` it lists (the partial build of the fast path; checks across clusters,
+/// such as duplicate names, are then the caller's business).
+pub(crate) fn load(
+    loader: &Loader<'_>,
+    only: Option<&BTreeSet<(String, String)>>,
+) -> Result<Workspace, LoadError> {
     let root = loader.root.clone();
     let ws = loader.decl(
         WORKSPACE_FILE,
@@ -489,8 +509,25 @@ pub(crate) fn load(loader: &Loader<'_>) -> Result<Workspace, LoadError> {
 
     // Clusters: list, then digest and parse in parallel.
     let mut cluster_files: Vec<(String, String, String)> = Vec::new();
-    for group in list_dirs(&root.join("clusters")) {
-        for c in list_dirs(&root.join("clusters").join(&group)) {
+    let groups = match only {
+        None => list_dirs(&root.join("clusters")),
+        Some(o) => o
+            .iter()
+            .map(|(g, _)| g.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    for group in groups {
+        let dirs = match only {
+            None => list_dirs(&root.join("clusters").join(&group)),
+            Some(o) => o
+                .iter()
+                .filter(|(g, _)| *g == group)
+                .map(|(_, d)| d.clone())
+                .collect(),
+        };
+        for c in dirs {
             let file = format!("clusters/{group}/{c}/cluster.toml");
             if root.join(&file).is_file() {
                 cluster_files.push((group.clone(), c, file));

@@ -11,6 +11,7 @@ mod commands;
 mod crash;
 mod day2;
 mod example;
+mod fast;
 mod incremental;
 mod push;
 mod remote_cache;

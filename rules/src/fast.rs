@@ -1,0 +1,467 @@
+//! The no-op fast path: decide from `stat` alone whether a build has anything to do.
+//!
+//! After every successful whole-workspace build, [`FastRecord`] keeps the stamp (size, mtime,
+//! ctime, inode) of every input file the load digested, of every directory whose listing
+//! could change what the load sees (the root, `voyages/`, `clusters/`, chart directories,
+//! recursively), and of every output file and output directory. Each entry has an owner:
+//!
+//! - a cluster, for paths under `clusters/<group>/<cluster>/` and `out/clusters/<cluster>/`;
+//! - a group, for `clusters/<group>/values/…` (group values layer into every cluster of it);
+//! - the workspace, for everything else (workspace.toml, voyages, charts, the directories
+//!   that list clusters).
+//!
+//! The next build stats every entry (in parallel) and answers:
+//!
+//! 1. nothing changed: the build is a no-op; the summary is the stored one (all `cached`);
+//! 2. only entries owned by some clusters (or groups) changed: a partial build loads, plans
+//!    and runs just those clusters (see `Session::open_fast`);
+//! 3. a workspace-owned entry changed, or the record is missing or from another version:
+//!    the normal full build.
+//!
+//! A stamp newer than the record's start minus [`RACY_WINDOW_NS`] counts as changed (the file
+//! could have changed again within the same timestamp tick), as in the stat cache.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use rayon::prelude::*;
+use wayfinder_engine::{FileStamp, Reader, Writer, RACY_WINDOW_NS};
+
+const MAGIC: &str = "wayfinder-fast-record-v1";
+
+/// Who is affected when an entry changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Owner {
+    Workspace,
+    /// Index into [`FastRecord::clusters`].
+    Cluster(u32),
+    /// Index into [`FastRecord::groups`].
+    Group(u32),
+}
+
+/// One stat'ed path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub path: String,
+    pub dir: bool,
+    /// `None`: the stamp was not stable when recorded; the entry always counts as changed.
+    pub stamp: Option<FileStamp>,
+    pub owner: Owner,
+}
+
+/// A cluster as the record knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct FastCluster {
+    pub name: String,
+    pub group: String,
+    pub dir: String,
+}
+
+/// The stamps of the last successful whole-workspace build.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FastRecord {
+    /// The binary and rules version that wrote it.
+    pub version: String,
+    /// When the recorded build started (ns since the epoch).
+    pub started_ns: i64,
+    pub clusters: Vec<FastCluster>,
+    pub groups: Vec<String>,
+    pub entries: Vec<Entry>,
+    /// Blob holding the stored summary lines (see `SummaryLines`).
+    pub summary: Option<wayfinder_engine::Digest<wayfinder_engine::Blob>>,
+    /// Warnings of the recorded build, repeated by a no-op.
+    pub warnings: Vec<String>,
+}
+
+/// What [`FastRecord::check`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Nothing changed.
+    Clean,
+    /// Only these clusters (indices into `clusters`) are affected.
+    Clusters(BTreeSet<u32>),
+    /// Something of the workspace changed: build everything.
+    Full,
+}
+
+/// The version a record must carry to be trusted.
+pub(crate) fn version() -> String {
+    format!("{}+{}", env!("CARGO_PKG_VERSION"), crate::RULES_VERSION)
+}
+
+fn stamp_of(path: &Path) -> Option<FileStamp> {
+    std::fs::metadata(path).ok().map(|m| FileStamp::of(&m))
+}
+
+impl FastRecord {
+    /// Stats every entry under `root` and says what changed.
+    pub(crate) fn check(&self, root: &Path) -> Check {
+        if self.version != version() {
+            return Check::Full;
+        }
+        let limit = self.started_ns - RACY_WINDOW_NS;
+        let changed: Vec<Owner> = self
+            .entries
+            .par_iter()
+            .with_min_len(256)
+            .filter_map(|e| {
+                let ok = match (e.stamp, stamp_of(&root.join(&e.path))) {
+                    (Some(old), Some(new)) => {
+                        old == new && old.mtime_ns < limit && old.ctime_ns < limit
+                    }
+                    _ => false,
+                };
+                (!ok).then_some(e.owner)
+            })
+            .collect();
+        if changed.is_empty() {
+            return Check::Clean;
+        }
+        let mut out = BTreeSet::new();
+        for o in changed {
+            match o {
+                Owner::Workspace => return Check::Full,
+                Owner::Cluster(i) => {
+                    out.insert(i);
+                }
+                Owner::Group(g) => {
+                    let Some(name) = self.groups.get(g as usize) else {
+                        return Check::Full;
+                    };
+                    for (i, c) in self.clusters.iter().enumerate() {
+                        if &c.group == name {
+                            out.insert(i as u32);
+                        }
+                    }
+                }
+            }
+        }
+        Check::Clusters(out)
+    }
+
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.str(MAGIC).str(&self.version).i64(self.started_ns);
+        w.u64(self.clusters.len() as u64);
+        for c in &self.clusters {
+            w.str(&c.name).str(&c.group).str(&c.dir);
+        }
+        w.u64(self.groups.len() as u64);
+        for g in &self.groups {
+            w.str(g);
+        }
+        w.u64(self.entries.len() as u64);
+        for e in &self.entries {
+            w.str(&e.path).u64(e.dir as u64);
+            match &e.stamp {
+                None => w.u64(0),
+                Some(s) => w
+                    .u64(1)
+                    .u64(s.size)
+                    .i64(s.mtime_ns)
+                    .i64(s.ctime_ns)
+                    .u64(s.ino),
+            };
+            match e.owner {
+                Owner::Workspace => w.u64(0),
+                Owner::Cluster(i) => w.u64(1).u64(i as u64),
+                Owner::Group(i) => w.u64(2).u64(i as u64),
+            };
+        }
+        match &self.summary {
+            None => w.u64(0),
+            Some(d) => w.u64(1).digest(d),
+        };
+        w.u64(self.warnings.len() as u64);
+        for m in &self.warnings {
+            w.str(m);
+        }
+        w.finish()
+    }
+
+    pub(crate) fn decode(data: &[u8]) -> Option<FastRecord> {
+        let mut r = Reader::new(data);
+        if r.str()? != MAGIC {
+            return None;
+        }
+        let mut rec = FastRecord {
+            version: r.str()?.to_string(),
+            started_ns: r.i64()?,
+            ..Default::default()
+        };
+        for _ in 0..r.count(24)? {
+            rec.clusters.push(FastCluster {
+                name: r.str()?.to_string(),
+                group: r.str()?.to_string(),
+                dir: r.str()?.to_string(),
+            });
+        }
+        for _ in 0..r.count(8)? {
+            rec.groups.push(r.str()?.to_string());
+        }
+        for _ in 0..r.count(24)? {
+            let path = r.str()?.to_string();
+            let dir = r.u64()? == 1;
+            let stamp = match r.u64()? {
+                0 => None,
+                1 => Some(FileStamp {
+                    size: r.u64()?,
+                    mtime_ns: r.i64()?,
+                    ctime_ns: r.i64()?,
+                    ino: r.u64()?,
+                }),
+                _ => return None,
+            };
+            let owner = match r.u64()? {
+                0 => Owner::Workspace,
+                1 => Owner::Cluster(u32::try_from(r.u64()?).ok()?),
+                2 => Owner::Group(u32::try_from(r.u64()?).ok()?),
+                _ => return None,
+            };
+            rec.entries.push(Entry {
+                path,
+                dir,
+                stamp,
+                owner,
+            });
+        }
+        rec.summary = match r.u64()? {
+            0 => None,
+            1 => Some(r.digest()?),
+            _ => return None,
+        };
+        for _ in 0..r.count(8)? {
+            rec.warnings.push(r.str()?.to_string());
+        }
+        r.is_empty().then_some(rec)
+    }
+}
+
+/// Assigns owners to workspace-relative paths.
+pub(crate) struct Owners<'a> {
+    out_clusters: String,
+    by_dir: BTreeMap<(&'a str, &'a str), u32>,
+    by_name: BTreeMap<&'a str, u32>,
+    groups: BTreeMap<&'a str, u32>,
+}
+
+impl<'a> Owners<'a> {
+    pub(crate) fn new(out_dir: &str, clusters: &'a [FastCluster], groups: &'a [String]) -> Self {
+        Owners {
+            out_clusters: format!("{}/clusters/", out_dir.trim_end_matches('/')),
+            by_dir: clusters
+                .iter()
+                .enumerate()
+                .map(|(i, c)| ((c.group.as_str(), c.dir.as_str()), i as u32))
+                .collect(),
+            by_name: clusters
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.as_str(), i as u32))
+                .collect(),
+            groups: groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.as_str(), i as u32))
+                .collect(),
+        }
+    }
+
+    /// The owner of `path` (`dir`: whether it is a directory).
+    pub(crate) fn of(&self, path: &str, dir: bool) -> Owner {
+        if let Some(rest) = path.strip_prefix(&self.out_clusters) {
+            let mut parts = rest.split('/');
+            return match (parts.next(), parts.next()) {
+                // out/clusters/<name>/<file> (the directory itself lists the files: also its).
+                (Some(name), _) => self
+                    .by_name
+                    .get(name)
+                    .map_or(Owner::Workspace, |&i| Owner::Cluster(i)),
+                _ => Owner::Workspace,
+            };
+        }
+        let Some(rest) = path.strip_prefix("clusters/") else {
+            return Owner::Workspace;
+        };
+        let parts: Vec<&str> = rest.split('/').collect();
+        match parts.as_slice() {
+            // clusters/<group>: lists the clusters of the group.
+            [_] => Owner::Workspace,
+            [group, "values", ..] if parts.len() > 2 || dir => self
+                .groups
+                .get(group)
+                .map_or(Owner::Workspace, |&g| Owner::Group(g)),
+            [group, cluster, ..] => match self.by_dir.get(&(*group, *cluster)) {
+                // clusters/<group>/<cluster> itself and everything under it.
+                Some(&i) => Owner::Cluster(i),
+                None => Owner::Workspace,
+            },
+            _ => Owner::Workspace,
+        }
+    }
+}
+
+/// Every directory under `root/rel` (itself included), workspace-relative, skipping `.git`.
+pub(crate) fn walk_dirs(root: &Path, rel: &str, out: &mut Vec<String>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let Ok(rd) = std::fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    out.push(rel.to_string());
+    let mut subs: Vec<String> = rd
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n != ".git")
+        .collect();
+    subs.sort();
+    for s in subs {
+        let child = if rel.is_empty() {
+            s
+        } else {
+            format!("{rel}/{s}")
+        };
+        walk_dirs(root, &child, out, depth + 1);
+    }
+}
+
+/// Stamps a list of paths (in parallel), each with its owner.
+pub(crate) fn stamp_entries(
+    root: &Path,
+    paths: Vec<(String, bool)>,
+    owners: &Owners<'_>,
+) -> Vec<Entry> {
+    paths
+        .into_par_iter()
+        .with_min_len(256)
+        .map(|(path, dir)| Entry {
+            stamp: stamp_of(&root.join(&path)),
+            owner: owners.of(&path, dir),
+            path,
+            dir,
+        })
+        .collect()
+}
+
+/// Summary lines by target, as a blob: `target → JSON line` with status `cached`.
+pub(crate) fn encode_lines(lines: &BTreeMap<String, String>) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.str("wayfinder-summary-lines-v1").u64(lines.len() as u64);
+    for (t, l) in lines {
+        w.str(t).str(l);
+    }
+    w.finish()
+}
+
+pub(crate) fn decode_lines(data: &[u8]) -> Option<BTreeMap<String, String>> {
+    let mut r = Reader::new(data);
+    if r.str()? != "wayfinder-summary-lines-v1" {
+        return None;
+    }
+    let mut out = BTreeMap::new();
+    for _ in 0..r.count(16)? {
+        let t = r.str()?.to_string();
+        out.insert(t, r.str()?.to_string());
+    }
+    r.is_empty().then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clusters() -> (Vec<FastCluster>, Vec<String>) {
+        (
+            vec![
+                FastCluster {
+                    name: "a1".into(),
+                    group: "g".into(),
+                    dir: "a1".into(),
+                },
+                FastCluster {
+                    name: "renamed".into(),
+                    group: "g".into(),
+                    dir: "b1".into(),
+                },
+            ],
+            vec!["g".into()],
+        )
+    }
+
+    #[test]
+    fn owners_follow_the_layout() {
+        let (c, g) = clusters();
+        let o = Owners::new("out", &c, &g);
+        assert_eq!(o.of("workspace.toml", false), Owner::Workspace);
+        assert_eq!(o.of("clusters", true), Owner::Workspace);
+        assert_eq!(o.of("clusters/g", true), Owner::Workspace);
+        assert_eq!(o.of("clusters/g/values", true), Owner::Group(0));
+        assert_eq!(o.of("clusters/g/values/x.yaml", false), Owner::Group(0));
+        assert_eq!(o.of("clusters/g/a1", true), Owner::Cluster(0));
+        assert_eq!(
+            o.of("clusters/g/b1/values/x.yaml", false),
+            Owner::Cluster(1)
+        );
+        assert_eq!(o.of("clusters/g/zz/cluster.toml", false), Owner::Workspace);
+        assert_eq!(
+            o.of("out/clusters/renamed/x.yaml", false),
+            Owner::Cluster(1)
+        );
+        assert_eq!(o.of("out/clusters/b1/x.yaml", false), Owner::Workspace);
+        assert_eq!(o.of("out/clusters", true), Owner::Workspace);
+        assert_eq!(o.of("charts/web/values.yaml", false), Owner::Workspace);
+    }
+
+    #[test]
+    fn record_round_trips_and_check_sees_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("clusters/g/a1")).unwrap();
+        std::fs::write(root.join("workspace.toml"), "x").unwrap();
+        std::fs::write(root.join("clusters/g/a1/cluster.toml"), "x").unwrap();
+        let (c, g) = clusters();
+        let owners = Owners::new("out", &c, &g);
+        let entries = stamp_entries(
+            root,
+            vec![
+                ("workspace.toml".into(), false),
+                ("clusters/g/a1/cluster.toml".into(), false),
+            ],
+            &owners,
+        );
+        let rec = FastRecord {
+            version: version(),
+            started_ns: i64::MAX / 2,
+            clusters: c.clone(),
+            groups: g.clone(),
+            entries,
+            summary: None,
+            warnings: vec!["w".into()],
+        };
+        let back = FastRecord::decode(&rec.encode()).unwrap();
+        assert_eq!(back, rec);
+        assert_eq!(FastRecord::decode(&rec.encode()[1..]), None);
+        // Everything was written just now: racy, so changed.
+        assert_eq!(rec.check(root), Check::Full);
+        let old = FastRecord {
+            started_ns: i64::MAX / 2,
+            ..rec.clone()
+        };
+        let mut aged = old.clone();
+        for e in &mut aged.entries {
+            if let Some(s) = &mut e.stamp {
+                s.mtime_ns = 0;
+                s.ctime_ns = 0;
+            }
+        }
+        // Stamps that differ from the disk: changed, owner decides the answer.
+        aged.entries.retain(|e| e.owner != Owner::Workspace);
+        assert_eq!(aged.check(root), Check::Clusters([0].into()));
+        aged.entries.clear();
+        assert_eq!(aged.check(root), Check::Clean);
+        aged.version = "other".into();
+        assert_eq!(aged.check(root), Check::Full);
+    }
+}

@@ -1,0 +1,231 @@
+//! The no-op fast path (rules/src/fast.rs): a build whose inputs and outputs all keep their
+//! stamps does nothing; one whose changes are owned by some clusters loads and runs just
+//! those. Each test lets the files age past the racy window (1 s) first, so that the fast path
+//! is really taken (the debug log of `-v` says which path ran), and compares the result with a
+//! from-scratch build of the same files in another cache: the fast path must never change
+//! what a build produces.
+
+use std::collections::BTreeSet;
+use std::thread::sleep;
+use std::time::Duration;
+
+use wayfinder_tests::{snapshot, Run, Workspace};
+
+/// Lets every stamp age past the racy window of the fast record.
+fn settle() {
+    sleep(Duration::from_millis(1_100));
+}
+
+/// A plain build with the debug log on; returns the run.
+fn build_v(ws: &Workspace) -> Run {
+    let run = ws.run(&["build", "--json", "-v"]);
+    run.assert_success();
+    run
+}
+
+/// The fast check's verdict from the debug log (`Clean`, `Clusters(…)`, `Full`), if it ran.
+fn verdict(run: &Run) -> Option<String> {
+    let line = run.stderr.lines().find(|l| l.contains("fast check"))?;
+    let v = line.split("check=").nth(1)?;
+    Some(v.split_whitespace().next().unwrap_or(v).to_string())
+}
+
+/// A workspace built twice and settled: its next build can take the fast path.
+fn warmed() -> Workspace {
+    let ws = Workspace::example();
+    ws.build(&[]);
+    settle();
+    ws.build(&[]);
+    settle();
+    ws
+}
+
+/// Builds a copy of `ws`'s inputs from scratch (own cache) and asserts equal `out/` bytes.
+fn assert_same_as_scratch(ws: &Workspace) {
+    let fresh = Workspace::empty();
+    for item in ["workspace.toml", "charts", "voyages", "clusters"] {
+        wayfinder_tests::copy_tree(&ws.path(item), &fresh.path(item));
+    }
+    fresh.build(&[]);
+    let a: Vec<(String, Vec<u8>)> = snapshot(&ws.out())
+        .into_iter()
+        .map(|(p, s)| (p, s.bytes))
+        .collect();
+    let b: Vec<(String, Vec<u8>)> = snapshot(&fresh.out())
+        .into_iter()
+        .map(|(p, s)| (p, s.bytes))
+        .collect();
+    assert_eq!(
+        a.iter().map(|x| &x.0).collect::<Vec<_>>(),
+        b.iter().map(|x| &x.0).collect::<Vec<_>>(),
+        "the output files differ from a from-scratch build"
+    );
+    for ((p, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "out/{p} differs from a from-scratch build");
+    }
+}
+
+#[test]
+fn a_noop_build_is_decided_by_stat_and_keeps_the_summary() {
+    let ws = Workspace::example();
+    let first = ws.build(&[]).summary();
+    settle();
+    ws.build(&[]);
+    settle();
+    let before = snapshot(&ws.out());
+    let run = build_v(&ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("loaded the workspace"),
+        "a no-op must not load the workspace:\n{}",
+        run.stderr
+    );
+    let noop = run.summary();
+    assert!(noop.actions().iter().all(|a| a.status == "cached"));
+    // Same targets, kinds, keys and inputs as the build that did the work.
+    let strip = |s: &wayfinder_tests::Summary| {
+        s.actions()
+            .iter()
+            .map(|a| {
+                (
+                    a.target.clone(),
+                    a.kind.clone(),
+                    a.key.clone(),
+                    a.inputs.clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&first), strip(&noop));
+    assert_eq!(before, snapshot(&ws.out()), "a no-op rewrote output files");
+}
+
+#[test]
+fn an_overlay_edit_loads_and_runs_only_that_cluster() {
+    let ws = warmed();
+    ws.append(
+        "clusters/gauss/peu01/values/ingress-nginx.yaml",
+        "commonLabels:\n  acme.example/fast-path: edited\n",
+    );
+    let run = build_v(&ws);
+    assert!(
+        verdict(&run).is_some_and(|v| v.starts_with("Clusters(")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("clusters=1 partial=true"),
+        "only the edited cluster is loaded:\n{}",
+        run.stderr
+    );
+    let summary = run.summary();
+    let built: BTreeSet<&str> = summary.built().map(|a| a.target.as_str()).collect();
+    assert_eq!(
+        built,
+        BTreeSet::from([
+            "cluster:peu01",
+            "render:peu01/ingress-nginx",
+            "values:peu01/ingress-nginx"
+        ]),
+        "{:#?}",
+        summary.actions()
+    );
+    let full = Workspace::example();
+    assert_eq!(
+        summary.actions().len(),
+        full.build(&[]).summary().actions().len(),
+        "the summary of a partial build lists every action"
+    );
+    assert!(ws
+        .read("out/clusters/peu01/ingress-nginx.yaml")
+        .contains("acme.example/fast-path: edited"));
+    assert_same_as_scratch(&ws);
+    // And the next build settles back to a no-op.
+    settle();
+    build_v(&ws);
+    settle();
+    let run = build_v(&ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+}
+
+#[test]
+fn a_group_values_edit_rebuilds_that_group_only() {
+    let ws = warmed();
+    let group_values = std::fs::read_dir(ws.path("clusters/hopper/values"))
+        .expect("the example has hopper group values")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n.ends_with(".yaml"))
+        .expect("a group values file");
+    ws.append(
+        &format!("clusters/hopper/values/{group_values}"),
+        "commonLabels:\n  acme.example/group-edit: yes\n",
+    );
+    let run = build_v(&ws);
+    assert!(
+        verdict(&run).is_some_and(|v| v.starts_with("Clusters(")),
+        "{}",
+        run.stderr
+    );
+    let summary = run.summary();
+    let hopper: BTreeSet<String> = std::fs::read_dir(ws.path("clusters/hopper"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "values")
+        .collect();
+    for a in summary.built() {
+        let cluster = a
+            .target
+            .split_once(':')
+            .map(|(_, r)| r.split('/').next().unwrap_or(r))
+            .unwrap_or_default();
+        assert!(
+            hopper.contains(cluster),
+            "`{}` is not in group hopper",
+            a.target
+        );
+    }
+    assert_same_as_scratch(&ws);
+}
+
+#[test]
+fn a_deleted_output_file_is_written_again() {
+    let ws = warmed();
+    let want = ws.read("out/clusters/hdev01/kustomization.yaml");
+    ws.remove("out/clusters/hdev01/kustomization.yaml");
+    let run = build_v(&ws);
+    assert!(
+        verdict(&run).is_some_and(|v| v.starts_with("Clusters(")),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(ws.read("out/clusters/hdev01/kustomization.yaml"), want);
+    assert_same_as_scratch(&ws);
+}
+
+#[test]
+fn a_new_cluster_takes_the_full_path() {
+    let ws = warmed();
+    ws.copy("clusters/gauss/peu02", "clusters/gauss/peu03");
+    ws.replace("clusters/gauss/peu03/cluster.toml", "peu02", "peu03");
+    let run = build_v(&ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Full"), "{}", run.stderr);
+    assert!(ws.path("out/clusters/peu03/kustomization.yaml").is_file());
+    assert_same_as_scratch(&ws);
+}
+
+#[test]
+fn renaming_a_cluster_onto_another_is_still_reported() {
+    let ws = warmed();
+    let text = ws.read("clusters/gauss/peu02/cluster.toml");
+    let renamed = if text.contains("name = \"peu02\"") {
+        text.replace("name = \"peu02\"", "name = \"peu01\"")
+    } else {
+        format!("name = \"peu01\"\n{text}")
+    };
+    ws.write("clusters/gauss/peu02/cluster.toml", &renamed);
+    let run = ws.run(&["build"]);
+    run.assert_bad_input();
+    run.assert_stderr_mentions(&["peu01", "also used by"]);
+}
