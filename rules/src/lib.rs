@@ -19,19 +19,19 @@
 
 mod actions;
 mod build;
-mod day2;
+pub mod day2;
 mod diag;
 mod explain;
 mod fast;
 mod init;
 mod load;
 mod model;
-mod package;
+pub mod package;
 mod query;
 mod resolve;
 mod state;
 mod template;
-mod test;
+pub mod test;
 mod tomlread;
 
 pub use actions::{kustomization, RULES_VERSION};

@@ -83,6 +83,7 @@ const WORKSPACE_KEYS: &[&str] = &[
     "output",
     "track",
     "station",
+    "tests",
 ];
 const VOYAGE_KEYS: &[&str] = &["name", "version", "description", "components", "tests"];
 const CLUSTER_KEYS: &[&str] = &["name", "voyage", "labels", "plan", "components"];
