@@ -675,9 +675,26 @@ impl Session {
         // Directories whose listing matters.
         let mut dirs = Vec::new();
         if self.partial.is_none() {
+            // The listings the load depends on: the root, voyages, the groups and the
+            // clusters in them, group values (present or not), chart trees. A cluster's own
+            // directory needs no stamp: only files its cluster.toml names matter there.
             dirs.push(String::new());
             walk_dirs(root, "voyages", &mut dirs, 0);
-            walk_dirs(root, "clusters", &mut dirs, 0);
+            dirs.push("clusters".into());
+            let cluster_dirs: BTreeSet<(&str, &str)> = clusters
+                .iter()
+                .map(|c| (c.group.as_str(), c.dir.as_str()))
+                .collect();
+            for group in list_subdirs(&root.join("clusters")) {
+                dirs.push(format!("clusters/{group}"));
+                for sub in list_subdirs(&root.join("clusters").join(&group)) {
+                    if sub == "values" {
+                        walk_dirs(root, &format!("clusters/{group}/values"), &mut dirs, 0);
+                    } else if !cluster_dirs.contains(&(group.as_str(), sub.as_str())) {
+                        dirs.push(format!("clusters/{group}/{sub}"));
+                    }
+                }
+            }
             for chart in self.ws.charts.keys() {
                 walk_dirs(root, chart, &mut dirs, 0);
             }
@@ -707,14 +724,6 @@ impl Session {
         }
         for &i in &touched_clusters {
             if let Some(c) = clusters.get(i) {
-                if self.partial.is_some() {
-                    walk_dirs(
-                        root,
-                        &format!("clusters/{}/{}", c.group, c.dir),
-                        &mut dirs,
-                        0,
-                    );
-                }
                 dirs.push(format!("{out_rel}/clusters/{}", c.name));
             }
         }
@@ -729,15 +738,13 @@ impl Session {
                 owner: owners.of(f, false),
             });
         }
-        // Output files, with the stamps they were written or checked under.
-        let touched_names: Vec<String> = touched_clusters
-            .iter()
-            .filter_map(|&i| clusters.get(i))
-            .map(|c| format!("{out_rel}/clusters/{}/", c.name))
-            .collect();
+        // Output files outside `out/clusters/` (chart archives), with the stamps they were
+        // written or checked under. A cluster's output files are covered by the stamp of
+        // their directory: a removed or added file changes it (an edit in place does not;
+        // the next build that renders that cluster rewrites the file).
+        let clusters_prefix = format!("{out_rel}/clusters/");
         for (path, (stamp, _)) in &record.outputs {
-            if self.partial.is_some() && !touched_names.iter().any(|p| path.starts_with(p.as_str()))
-            {
+            if self.partial.is_some() || path.starts_with(&clusters_prefix) {
                 continue;
             }
             fresh.push(crate::fast::Entry {
@@ -1085,4 +1092,18 @@ fn owned_by(target: &str, name: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// The names of the subdirectories of `dir`, sorted (none if it cannot be read).
+fn list_subdirs(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
 }

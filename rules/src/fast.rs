@@ -2,8 +2,11 @@
 //!
 //! After every successful whole-workspace build, [`FastRecord`] keeps the stamp (size, mtime,
 //! ctime, inode) of every input file the load digested, of every directory whose listing
-//! could change what the load sees (the root, `voyages/`, `clusters/`, chart directories,
-//! recursively), and of every output file and output directory. Each entry has an owner:
+//! could change what the load sees (the root, `voyages/` and chart directories recursively,
+//! `clusters/`, each group directory and its `values/`), and of the output directories
+//! (`out/`, `out/clusters/`, one per cluster: a removed or added output file changes them; an
+//! output file edited in place by hand is not noticed until its cluster renders again).
+//! Each entry has an owner:
 //!
 //! - a cluster, for paths under `clusters/<group>/<cluster>/` and `out/clusters/<cluster>/`;
 //! - a group, for `clusters/<group>/values/…` (group values layer into every cluster of it);
