@@ -138,7 +138,11 @@ fn build(args: &Cli, targets: &[String]) -> u8 {
     };
     // A plain build goes through the fast path: a no-op, or only the changed clusters.
     let opened = if targets.is_empty() {
-        Session::open_fast(&root, &cache)
+        Session::open_fast(
+            &root,
+            &cache,
+            args.global.json || args.global.summary.is_some(),
+        )
     } else {
         Session::open(&root, &cache).map(FastStart::Full)
     };

@@ -22,8 +22,8 @@ use crate::actions::{
 };
 use crate::diag::did_you_mean;
 use crate::fast::{
-    decode_lines, encode_lines, stamp_entries, walk_dirs, Check, FastCluster, FastRecord, Owner,
-    Owners,
+    parse_summary, stamp_entries, summary_of_lines, walk_dirs, Check, FastCluster, FastRecord,
+    Owner, Owners,
 };
 use crate::load::{load, LoadError, Loader, ModelCache, Workspace};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
@@ -93,6 +93,9 @@ pub struct BuildReport {
     /// Summary lines of targets that this build did not visit because the fast path knew
     /// them unchanged (status `cached`), by target.
     pub unchanged: BTreeMap<String, String>,
+    /// A no-op decided by the fast path: its number of actions and, when asked for, the
+    /// stored summary text.
+    pub noop: Option<(u64, Option<String>)>,
     /// Warnings (nondeterministic renders…), deduplicated.
     pub warnings: Vec<String>,
     pub files_written: usize,
@@ -110,7 +113,7 @@ impl BuildReport {
     pub fn count(&self, status: Status) -> usize {
         let n = self.outcomes.iter().filter(|o| o.status == status).count();
         if status == Status::Cached {
-            n + self.unchanged.len()
+            n + self.unchanged.len() + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
         } else {
             n
         }
@@ -118,12 +121,17 @@ impl BuildReport {
 
     /// Number of actions in the summary.
     pub fn total(&self) -> usize {
-        self.outcomes.len() + self.unchanged.len()
+        self.outcomes.len()
+            + self.unchanged.len()
+            + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
     }
 
     /// The summary as JSON text, one action per line (written directly: this is on the
     /// no-op path, where a `serde_json::Value` tree costs more than the build).
     pub fn summary_text(&self) -> String {
+        if let Some((_, Some(text))) = &self.noop {
+            return text.clone();
+        }
         let mut lines: Vec<(&str, std::borrow::Cow<'_, str>)> = self
             .outcomes
             .iter()
@@ -137,14 +145,7 @@ impl BuildReport {
         if !self.unchanged.is_empty() {
             lines.sort_by(|a, b| a.0.cmp(b.0));
         }
-        let mut out = String::with_capacity(lines.len() * 256 + 16);
-        out.push_str("{\"actions\": [");
-        for (i, (_, l)) in lines.iter().enumerate() {
-            out.push_str(if i == 0 { "\n  " } else { ",\n  " });
-            out.push_str(l);
-        }
-        out.push_str(if lines.is_empty() { "]}\n" } else { "\n]}\n" });
-        out
+        summary_of_lines(lines.iter().map(|(_, l)| l.as_ref()))
     }
 
     /// The summary: `{"actions": [{"target", "kind", "key", "status", "duration_ms", "inputs"}]}`.
@@ -219,7 +220,11 @@ impl Session {
     /// Opens a plain `wayfinder build` (every target) through the fast path: a no-op when
     /// the stamps of the last whole build all match, a session of only the changed clusters
     /// when only cluster-owned files changed, else a full session (see `fast`).
-    pub fn open_fast(root: &Path, store: &dyn Store) -> Result<FastStart, LoadError> {
+    pub fn open_fast(
+        root: &Path,
+        store: &dyn Store,
+        want_summary: bool,
+    ) -> Result<FastStart, LoadError> {
         let id = workspace_id(root);
         let t0 = Instant::now();
         let record = store
@@ -238,14 +243,20 @@ impl Session {
         match check {
             Check::Full => Session::open(root, store).map(FastStart::Full),
             Check::Clean => {
-                let lines = record
-                    .summary
-                    .and_then(|d| store.get_blob(&d))
-                    .and_then(|b| decode_lines(&b));
-                match lines {
-                    Some(unchanged) => Ok(FastStart::NoOp(BuildReport {
+                // The summary text only when asked for; without it the blob must still exist.
+                let text = match record.summary {
+                    Some(d) if want_summary => store
+                        .get_blob(&d)
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .map(Some),
+                    Some(d) => store.has_blob(&d).then_some(None),
+                    None => None,
+                };
+                match text {
+                    Some(text) => Ok(FastStart::NoOp(BuildReport {
                         outcomes: Vec::new(),
-                        unchanged,
+                        unchanged: BTreeMap::new(),
+                        noop: Some((record.actions, text)),
                         warnings: record.warnings.clone(),
                         files_written: 0,
                         files_removed: 0,
@@ -533,7 +544,8 @@ impl Session {
                 let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
                 rec.summary
                     .and_then(|d| store.get_blob(&d))
-                    .and_then(|b| decode_lines(&b))
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|t| parse_summary(&t))
                     .unwrap_or_default()
                     .into_iter()
                     .filter(|(t, _)| !mine.contains(t.as_str()))
@@ -554,6 +566,7 @@ impl Session {
         Ok(BuildReport {
             outcomes,
             unchanged,
+            noop: None,
             warnings,
             files_written: written,
             files_removed: removed,
@@ -655,7 +668,8 @@ impl Session {
                     lines = rec
                         .summary
                         .and_then(|d| store.get_blob(&d))
-                        .and_then(|b| decode_lines(&b))
+                        .and_then(|b| String::from_utf8(b).ok())
+                        .and_then(|t| parse_summary(&t))
                         .ok_or("the stored summary is gone")?;
                     lines.retain(|t, _| !prefixes.iter().any(|p| owned_by(t, p)));
                     for e in &rec.entries {
@@ -761,7 +775,7 @@ impl Session {
             lines.insert(o.target.clone(), summary_line(o, Some(Status::Cached)));
         }
         let summary = store
-            .put_blob_unsynced(&encode_lines(&lines))
+            .put_blob_unsynced(summary_of_lines(lines.values().map(String::as_str)).as_bytes())
             .map_err(|e| e.message)?;
         let mut all_warnings: BTreeSet<String> = warnings.iter().cloned().collect();
         if let Some((rec, _)) = &self.partial {
@@ -774,6 +788,7 @@ impl Session {
             groups,
             entries: entries.into_values().collect(),
             summary: Some(summary),
+            actions: lines.len() as u64,
             warnings: all_warnings.into_iter().collect(),
         };
         store

@@ -70,8 +70,10 @@ pub(crate) struct FastRecord {
     pub clusters: Vec<FastCluster>,
     pub groups: Vec<String>,
     pub entries: Vec<Entry>,
-    /// Blob holding the stored summary lines (see `SummaryLines`).
+    /// Blob holding the summary text of the build, every status `cached`.
     pub summary: Option<wayfinder_engine::Digest<wayfinder_engine::Blob>>,
+    /// Number of actions in that summary.
+    pub actions: u64,
     /// Warnings of the recorded build, repeated by a no-op.
     pub warnings: Vec<String>,
 }
@@ -175,6 +177,7 @@ impl FastRecord {
             None => w.u64(0),
             Some(d) => w.u64(1).digest(d),
         };
+        w.u64(self.actions);
         w.u64(self.warnings.len() as u64);
         for m in &self.warnings {
             w.str(m);
@@ -233,6 +236,7 @@ impl FastRecord {
             1 => Some(r.digest()?),
             _ => return None,
         };
+        rec.actions = r.u64()?;
         for _ in 0..r.count(8)? {
             rec.warnings.push(r.str()?.to_string());
         }
@@ -348,27 +352,38 @@ pub(crate) fn stamp_entries(
         .collect()
 }
 
-/// Summary lines by target, as a blob: `target → JSON line` with status `cached`.
-pub(crate) fn encode_lines(lines: &BTreeMap<String, String>) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.str("wayfinder-summary-lines-v1").u64(lines.len() as u64);
-    for (t, l) in lines {
-        w.str(t).str(l);
+/// The summary text (as `BuildReport::summary_text` writes it) of `lines`, in target order.
+pub(crate) fn summary_of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from("{\"actions\": [");
+    let mut any = false;
+    for (i, l) in lines.enumerate() {
+        out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+        out.push_str(l);
+        any = true;
     }
-    w.finish()
+    out.push_str(if any { "\n]}\n" } else { "]}\n" });
+    out
 }
 
-pub(crate) fn decode_lines(data: &[u8]) -> Option<BTreeMap<String, String>> {
-    let mut r = Reader::new(data);
-    if r.str()? != "wayfinder-summary-lines-v1" {
-        return None;
-    }
+/// The lines of a summary text written by [`summary_of_lines`], by target.
+pub(crate) fn parse_summary(text: &str) -> Option<BTreeMap<String, String>> {
+    let body = text.strip_prefix("{\"actions\": [")?;
+    let body = body
+        .strip_suffix("\n]}\n")
+        .or_else(|| body.strip_suffix("]}\n"))?;
     let mut out = BTreeMap::new();
-    for _ in 0..r.count(16)? {
-        let t = r.str()?.to_string();
-        out.insert(t, r.str()?.to_string());
+    if body.is_empty() {
+        return Some(out);
     }
-    r.is_empty().then_some(out)
+    for line in body.strip_prefix("\n  ")?.split(",\n  ") {
+        let rest = line.strip_prefix("{\"target\": ")?;
+        let target: String = serde_json::Deserializer::from_str(rest)
+            .into_iter::<String>()
+            .next()?
+            .ok()?;
+        out.insert(target, line.to_string());
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -391,6 +406,25 @@ mod tests {
             ],
             vec!["g".into()],
         )
+    }
+
+    #[test]
+    fn summary_lines_round_trip() {
+        let lines = [
+            r#"{"target": "a", "kind": "x"}"#,
+            r#"{"target": "b\"q", "kind": "y"}"#,
+        ];
+        let text = summary_of_lines(lines.iter().copied());
+        let back = parse_summary(&text).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back["b\"q"], lines[1]);
+        assert_eq!(
+            parse_summary(&summary_of_lines(std::iter::empty()))
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(parse_summary("{}"), None);
     }
 
     #[test]
@@ -434,13 +468,18 @@ mod tests {
             ],
             &owners,
         );
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
         let rec = FastRecord {
             version: version(),
-            started_ns: i64::MAX / 2,
+            started_ns: now,
             clusters: c.clone(),
             groups: g.clone(),
             entries,
             summary: None,
+            actions: 3,
             warnings: vec!["w".into()],
         };
         let back = FastRecord::decode(&rec.encode()).unwrap();
