@@ -33,6 +33,11 @@ impl Writer {
         self.buf.extend_from_slice(d.as_bytes());
         self
     }
+    /// Appends bytes already in this encoding (an entry copied from another record).
+    pub fn raw(&mut self, v: &[u8]) -> &mut Writer {
+        self.buf.extend_from_slice(v);
+        self
+    }
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }
@@ -89,6 +94,10 @@ impl<'a> Reader<'a> {
     pub fn digest<K>(&mut self) -> Option<Digest<K>> {
         let b = self.take(32)?;
         Some(Digest::from_bytes(b.try_into().ok()?))
+    }
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.data.len()
     }
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()

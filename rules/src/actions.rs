@@ -2,7 +2,7 @@
 //!
 //! | kind | target | inputs (files, in order) | deps (upstream *outputs*) | settings | outputs |
 //! |---|---|---|---|---|---|
-//! | `chart` | `chart:NAME` | every file under the chart directory | — | — | `chart`: a listing of `(digest, path in chart)` |
+//! | `chart` | `chart:NAME` | every file under the chart directory | — | `package` (archive format) | `chart`: a listing of `(digest, path in chart)`; `file:charts/NAME-VERSION.tgz`: the reproducible package |
 //! | `voyage` | `voyage:NAME` | `voyage.toml`, the voyage's values files | `chart:…` of its components | — | `voyage.json`: the resolved voyage |
 //! | `values` | `values:CLUSTER/COMPONENT` | values layers: voyage → group → cluster | — | — | `values`: the merged values, canonically encoded |
 //! | `render` | `render:CLUSTER/COMPONENT` | — | `chart:…`, `values:…` | `release`, `namespace`, `kube_version`, `api_versions` | `manifest`: what `helm template` prints |
@@ -27,6 +27,9 @@ use crate::load::{ChartInfo, Component, Voyage};
 
 /// Bump when what an action does changes (it invalidates every cached result).
 pub const RULES_VERSION: &str = concat!("1/", env!("CARGO_PKG_VERSION"));
+
+/// The chart archive format (bump when `package::chart` changes what it writes).
+const CHART_PACKAGE_FORMAT: &str = "tgz-v1";
 
 /// One chart, loaded at most once (the first render that needs it loads it).
 type ChartSlot = Arc<Mutex<Option<Result<Arc<Chart>, String>>>>;
@@ -83,17 +86,26 @@ impl Action for ChartAction {
         "chart"
     }
     fn key_inputs(&self, _: &DepOutputs<'_>) -> Result<KeyInputs, ActionError> {
+        let mut settings = BTreeMap::new();
+        // The archive layout; renders key on the `chart` listing only, so this never
+        // re-keys a render.
+        settings.insert("package".into(), CHART_PACKAGE_FORMAT.into());
         Ok(KeyInputs {
             kind: "chart".into(),
             rules_version: RULES_VERSION.into(),
             inputs: self.info.files.clone(),
+            settings,
             ..Default::default()
         })
     }
     fn run(&self, _: &DepOutputs<'_>, _: &dyn Store) -> Result<Produced, ActionError> {
-        self.charts
+        let chart = self
+            .charts
             .get(&self.root, &self.info.path)
             .map_err(ActionError::new)?;
+        let package =
+            crate::package::package_chart(&self.root, &self.info.path, &self.info.files, &chart)
+                .map_err(ActionError::new)?;
         let mut listing = String::new();
         let prefix = format!("{}/", self.info.path);
         for (name, d) in &self.info.files {
@@ -101,7 +113,10 @@ impl Action for ChartAction {
             listing.push_str(&format!("{d}  {inner}\n"));
         }
         Ok(Produced {
-            outputs: vec![("chart".into(), listing.into_bytes())],
+            outputs: vec![
+                ("chart".into(), listing.into_bytes()),
+                (format!("file:charts/{}", package.file), package.bytes),
+            ],
             ..Default::default()
         })
     }

@@ -266,6 +266,9 @@ impl Session {
                     None => Session::open(root, store).map(FastStart::Full),
                 }
             }
+            Check::Clusters(_) if !record.summary.is_some_and(|d| store.has_blob(&d)) => {
+                Session::open(root, store).map(FastStart::Full)
+            }
             Check::Clusters(set) => {
                 let session = Session::open_inner(root, store, Some((record, set)))?;
                 // A renamed cluster may now clash with another: the full load checks that.
@@ -461,10 +464,26 @@ impl Session {
             f(only.as_ref().map_or(plan.actions.len(), |s| s.len()));
         }
         let raw_build = store.load_state(&format!("build-{}", self.id));
-        let mut record = raw_build
-            .as_deref()
-            .and_then(BuildRecord::decode)
-            .unwrap_or_default();
+        let mut record = match &self.partial {
+            None => raw_build.as_deref().and_then(BuildRecord::decode),
+            Some((rec, set)) => {
+                // Decode only what the changed clusters (and the shared targets) need.
+                let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
+                let out_rel = self.ws.decl.output_dir.trim_end_matches('/');
+                let out_clusters = format!("{out_rel}/clusters/");
+                raw_build.as_deref().and_then(|b| {
+                    BuildRecord::decode_some(
+                        b,
+                        |t| cluster_of_target(t).is_none_or(|c| names.contains(c)),
+                        |o| {
+                            o.strip_prefix(&out_clusters)
+                                .is_none_or(|r| names.contains(r.split('/').next().unwrap_or(r)))
+                        },
+                    )
+                })
+            }
+        }
+        .unwrap_or_default();
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
             "loaded the last build"
@@ -526,10 +545,26 @@ impl Session {
                 .save_state(&format!("build-{}", self.id), &record.encode())
                 .map_err(|e| BuildError::Io(e.message))?;
         }
+        // A partial build's summary: the last whole build's lines of the targets it did not
+        // visit, plus its own.
+        let kept_lines: BTreeMap<String, String> = match &self.partial {
+            None => BTreeMap::new(),
+            Some((rec, set)) => {
+                let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
+                rec.summary
+                    .and_then(|d| store.get_blob(&d))
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(|t| parse_summary(&t))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(t, _)| cluster_of_target(t).is_none_or(|c| !names.contains(c)))
+                    .collect()
+            }
+        };
         let whole = opts.targets.is_empty() && !opts.tests;
         let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
         if whole && ok {
-            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings) {
+            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept_lines) {
                 tracing::debug!(error = %e, "could not save the fast record");
             }
         } else if whole {
@@ -538,30 +573,12 @@ impl Session {
         }
         self.save(store)?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
-        let unchanged = match &self.partial {
-            None => BTreeMap::new(),
-            Some((rec, _)) => {
-                let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
-                rec.summary
-                    .and_then(|d| store.get_blob(&d))
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(|t| parse_summary(&t))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|(t, _)| !mine.contains(t.as_str()))
-                    .filter(|(t, _)| {
-                        let prefixes = partial_prefixes(
-                            rec,
-                            &self
-                                .partial
-                                .as_ref()
-                                .map(|p| p.1.clone())
-                                .unwrap_or_default(),
-                        );
-                        !prefixes.iter().any(|p| owned_by(t, p))
-                    })
-                    .collect()
-            }
+        let unchanged: BTreeMap<String, String> = {
+            let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
+            kept_lines
+                .into_iter()
+                .filter(|(t, _)| !mine.contains(t.as_str()))
+                .collect()
         };
         Ok(BuildReport {
             outcomes,
@@ -620,9 +637,10 @@ impl Session {
         match &self.partial {
             None => record.targets.retain(|t, _| plan.actions.contains_key(t)),
             Some((rec, set)) => {
-                let prefixes = partial_prefixes(rec, set);
+                let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
                 record.targets.retain(|t, _| {
-                    plan.actions.contains_key(t) || !prefixes.iter().any(|p| owned_by(t, p))
+                    plan.actions.contains_key(t)
+                        || cluster_of_target(t).is_none_or(|c| !names.contains(c))
                 });
             }
         }
@@ -638,6 +656,7 @@ impl Session {
         outcomes: &[Outcome],
         record: &BuildRecord,
         warnings: &[String],
+        kept_lines: &BTreeMap<String, String>,
     ) -> Result<(), String> {
         let root = &self.ws.root;
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
@@ -664,14 +683,7 @@ impl Session {
                     (clusters, groups.into_iter().collect(), (0..n).collect())
                 }
                 Some((rec, set)) => {
-                    let prefixes = partial_prefixes(rec, set);
-                    lines = rec
-                        .summary
-                        .and_then(|d| store.get_blob(&d))
-                        .and_then(|b| String::from_utf8(b).ok())
-                        .and_then(|t| parse_summary(&t))
-                        .ok_or("the stored summary is gone")?;
-                    lines.retain(|t, _| !prefixes.iter().any(|p| owned_by(t, p)));
+                    lines = kept_lines.clone();
                     for e in &rec.entries {
                         if !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)) {
                             entries.insert(e.path.clone(), e.clone());
@@ -1098,17 +1110,6 @@ fn partial_prefixes(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<String> {
         .collect()
 }
 
-/// Is `target` one of cluster `name`'s (`cluster:NAME`, `render:NAME/…`, `values:NAME/…`)?
-fn owned_by(target: &str, name: &str) -> bool {
-    match target.split_once(':') {
-        Some(("cluster", rest)) => rest == name,
-        Some(("render" | "values", rest)) => {
-            rest.strip_prefix(name).is_some_and(|r| r.starts_with('/'))
-        }
-        _ => false,
-    }
-}
-
 /// The names of the subdirectories of `dir`, sorted (none if it cannot be read).
 fn list_subdirs(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
@@ -1121,4 +1122,14 @@ fn list_subdirs(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     out.sort();
     out
+}
+
+/// The cluster a cluster-scoped target belongs to (`cluster:NAME`, `render:NAME/…`,
+/// `values:NAME/…`).
+fn cluster_of_target(target: &str) -> Option<&str> {
+    match target.split_once(':') {
+        Some(("cluster", rest)) => Some(rest),
+        Some(("render" | "values", rest)) => rest.split_once('/').map(|(c, _)| c),
+        _ => None,
+    }
 }

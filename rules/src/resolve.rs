@@ -108,19 +108,31 @@ pub(crate) fn resolve_cluster(
                 );
                 return None;
             }
-            None => {
-                let have: Vec<String> = same_name
-                    .iter()
-                    .map(|(vd, _, _)| format!("`{}@{}`", vname, vd.version.v))
-                    .collect();
-                loader.problem(
+            None => match crate::package::pull::pulled_voyage(
+                &loader.root,
+                &vname,
+                vversion.as_deref().unwrap_or_default(),
+            ) {
+                Ok(p) => {
+                    pin = Some((vname.clone(), vversion.clone().unwrap_or_default()));
+                    base = p.components;
+                    voyage_dir = p.voyage_dir;
+                    voyage_file = voyage_file_of(&voyage_dir);
+                }
+                Err(why) => {
+                    let have: Vec<String> = same_name
+                        .iter()
+                        .map(|(vd, _, _)| format!("`{}@{}`", vname, vd.version.v))
+                        .collect();
+                    loader.problem(
                     loader
                         .problem_at(file, &v.span, "wayfinder::cluster::voyage_version", format!("voyage `{}` is not in the workspace", v.v))
                         .label("pinned here")
-                        .help(format!("the workspace has {}; pin one of them (pulling older versions from the registry is not supported yet)", have.join(", "))),
+                        .help(format!("the workspace has {}; pin one of them, or push this version to the registry first (it cannot be pulled: {why})", have.join(", "))),
                 );
-                return None;
-            }
+                    return None;
+                }
+            },
         }
     }
     let _ = voyage_file;

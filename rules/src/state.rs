@@ -31,6 +31,10 @@ pub(crate) struct BuildRecord {
     pub targets: HashMap<String, TargetRecord>,
     /// Output files (workspace-relative) → stamp and digest when last written or checked.
     pub outputs: HashMap<String, (FileStamp, Digest<Blob>)>,
+    /// Targets and outputs a partial build does not look at, kept encoded and written back
+    /// as they were (see [`BuildRecord::decode_some`]).
+    pub opaque_targets: Vec<(String, Vec<u8>)>,
+    pub opaque_outputs: Vec<(String, Vec<u8>)>,
 }
 
 /// The name of a workspace's state records: a digest of its root path.
@@ -57,69 +61,128 @@ impl BuildRecord {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MAGIC);
-        let mut names: Vec<&String> = self.targets.keys().collect();
-        names.sort();
-        w.u64(names.len() as u64);
-        for n in names {
-            let t = &self.targets[n];
-            w.str(n)
-                .digest(&t.key)
-                .bytes(&t.result.encode())
-                .digest(&t.inputs);
-            match &t.previous {
-                None => w.u64(0),
-                Some((k, i)) => w.u64(1).digest(k).digest(i),
-            };
+        // Decoded and opaque entries, in name order.
+        let mut targets: Vec<(&str, Option<&[u8]>)> = self
+            .targets
+            .keys()
+            .map(|n| (n.as_str(), None))
+            .chain(
+                self.opaque_targets
+                    .iter()
+                    .filter(|(n, _)| !self.targets.contains_key(n))
+                    .map(|(n, b)| (n.as_str(), Some(b.as_slice()))),
+            )
+            .collect();
+        targets.sort_by(|a, b| a.0.cmp(b.0));
+        w.u64(targets.len() as u64);
+        for (n, raw) in targets {
+            w.str(n);
+            match raw {
+                Some(b) => {
+                    w.raw(b);
+                }
+                None => put_target(&mut w, &self.targets[n]),
+            }
         }
-        let mut outs: Vec<&String> = self.outputs.keys().collect();
-        outs.sort();
+        let mut outs: Vec<(&str, Option<&[u8]>)> = self
+            .outputs
+            .keys()
+            .map(|n| (n.as_str(), None))
+            .chain(
+                self.opaque_outputs
+                    .iter()
+                    .filter(|(n, _)| !self.outputs.contains_key(n))
+                    .map(|(n, b)| (n.as_str(), Some(b.as_slice()))),
+            )
+            .collect();
+        outs.sort_by(|a, b| a.0.cmp(b.0));
         w.u64(outs.len() as u64);
-        for o in outs {
-            let (s, d) = &self.outputs[o];
+        for (o, raw) in outs {
             w.str(o);
-            put_stamp(&mut w, s);
-            w.digest(d);
+            match raw {
+                Some(b) => {
+                    w.raw(b);
+                }
+                None => {
+                    let (s, d) = &self.outputs[o];
+                    put_stamp(&mut w, s);
+                    w.digest(d);
+                }
+            }
         }
         w.finish()
     }
 
     pub(crate) fn decode(data: &[u8]) -> Option<BuildRecord> {
+        BuildRecord::decode_some(data, |_| true, |_| true)
+    }
+
+    /// Decodes the targets and outputs the predicates keep; the others stay encoded (cheap to
+    /// carry, written back unchanged), so a partial build pays only for what it touches.
+    pub(crate) fn decode_some(
+        data: &[u8],
+        keep_target: impl Fn(&str) -> bool,
+        keep_output: impl Fn(&str) -> bool,
+    ) -> Option<BuildRecord> {
         let mut r = Reader::new(data);
         if r.str()? != MAGIC {
             return None;
         }
         let mut rec = BuildRecord::default();
         let n = r.count(80)?;
-        rec.targets.reserve(n);
         for _ in 0..n {
-            let name = r.str()?.to_string();
+            let name = r.str()?;
+            let start = data.len() - r.remaining();
             let key = r.digest()?;
-            let result = ActionResult::decode(r.bytes()?)?;
+            let result = r.bytes()?;
             let inputs = r.digest()?;
             let previous = match r.u64()? {
                 0 => None,
                 1 => Some((r.digest()?, r.digest()?)),
                 _ => return None,
             };
+            if !keep_target(name) {
+                rec.opaque_targets.push((
+                    name.to_string(),
+                    data[start..data.len() - r.remaining()].to_vec(),
+                ));
+                continue;
+            }
             rec.targets.insert(
-                name,
+                name.to_string(),
                 TargetRecord {
                     key,
-                    result,
+                    result: ActionResult::decode(result)?,
                     inputs,
                     previous,
                 },
             );
         }
         let n = r.count(72)?;
-        rec.outputs.reserve(n);
         for _ in 0..n {
-            let name = r.str()?.to_string();
+            let name = r.str()?;
+            let start = data.len() - r.remaining();
             let s = get_stamp(&mut r)?;
-            rec.outputs.insert(name, (s, r.digest()?));
+            let d = r.digest()?;
+            if keep_output(name) {
+                rec.outputs.insert(name.to_string(), (s, d));
+            } else {
+                rec.opaque_outputs.push((
+                    name.to_string(),
+                    data[start..data.len() - r.remaining()].to_vec(),
+                ));
+            }
         }
         r.is_empty().then_some(rec)
     }
+}
+
+fn put_target(w: &mut Writer, t: &TargetRecord) {
+    w.digest(&t.key).bytes(&t.result.encode()).digest(&t.inputs);
+    match &t.previous {
+        None => w.u64(0),
+        Some((k, i)) => w.u64(1).digest(k).digest(i),
+    };
 }
 
 impl Memo for BuildRecord {
@@ -184,8 +247,30 @@ mod tests {
                 Digest::of(b"m"),
             ),
         );
+        rec.targets.insert(
+            "chart:web".into(),
+            TargetRecord {
+                key: KeyHasher::new("c").finish(),
+                result: ActionResult::default(),
+                inputs: Digest::of(b"c"),
+                previous: None,
+            },
+        );
         let bytes = rec.encode();
-        assert_eq!(BuildRecord::decode(&bytes), Some(rec));
+        assert_eq!(BuildRecord::decode(&bytes), Some(rec.clone()));
         assert_eq!(BuildRecord::decode(&bytes[..bytes.len() - 1]), None);
+        // Decoding only some entries keeps the others as they were.
+        let some = BuildRecord::decode_some(&bytes, |t| t.starts_with("chart:"), |_| false)
+            .expect("decodes");
+        assert_eq!(some.targets.len(), 1);
+        assert_eq!(some.opaque_targets.len(), 1);
+        assert_eq!(some.opaque_outputs.len(), 1);
+        assert_eq!(some.encode(), bytes);
+        // A decoded entry that changed replaces nothing else.
+        let mut edited = some.clone();
+        edited.targets.get_mut("chart:web").unwrap().inputs = Digest::of(b"d");
+        let back = BuildRecord::decode(&edited.encode()).unwrap();
+        assert_eq!(back.targets["chart:web"].inputs, Digest::of(b"d"));
+        assert_eq!(back.targets["render:a/b"], rec.targets["render:a/b"]);
     }
 }

@@ -35,11 +35,17 @@ pub fn parse_pin(s: &str) -> Result<(String, String), Day2Error> {
 }
 
 /// The clusters named (names or globs, `cluster:` allowed) and matching every selector.
+///
+/// Clusters chosen by selector alone are only those that pin `voyage` already (any
+/// version): a label selector moves clusters along their voyage, never onto another one.
+/// A cluster named explicitly may switch voyages.
 pub fn select_clusters<'w>(
     ws: &'w Workspace,
     names: &[String],
     selectors: &[String],
+    voyage: &str,
 ) -> Result<Vec<&'w Cluster>, Day2Error> {
+    known_voyage(ws, voyage)?;
     if names.is_empty() && selectors.is_empty() {
         return Err(Day2Error::Usage {
             message: "no cluster to upgrade".into(),
@@ -91,6 +97,7 @@ pub fn select_clusters<'w>(
                 .iter()
                 .all(|(k, v)| c.labels.get(k).is_some_and(|l| l == v))
         })
+        .filter(|c| !patterns.is_empty() || c.voyage.as_ref().is_none_or(|(n, _)| n == voyage))
         .collect();
     if chosen.is_empty() {
         let what = [
@@ -108,10 +115,35 @@ pub fn select_clusters<'w>(
         .join(" ");
         return Err(Day2Error::NoCluster {
             pattern: what,
-            help: "no cluster has all of these labels; `cluster.toml` files set them in `labels = { … }`".into(),
+            help: format!("no cluster pinning `{voyage}` has all of these labels; `cluster.toml` files set them in `labels = {{ … }}`"),
         });
     }
     Ok(chosen)
+}
+
+/// An unknown voyage name is refused before anything else (a version not in the workspace
+/// is left to the loader, which may find it in the registry).
+fn known_voyage(ws: &Workspace, voyage: &str) -> Result<(), Day2Error> {
+    if !ws.voyages.iter().any(|v| v.name == voyage) {
+        let names: Vec<&str> = ws.voyages.iter().map(|v| v.name.as_str()).collect();
+        let help = did_you_mean(voyage, names.iter().copied())
+            .map(|s| format!("did you mean `{s}`?"))
+            .unwrap_or_else(|| {
+                format!(
+                    "the workspace has {}",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+        return Err(Day2Error::Usage {
+            message: format!("unknown voyage `{voyage}`"),
+            help: Some(help),
+        });
+    }
+    Ok(())
 }
 
 /// One `cluster.toml` to rewrite.
@@ -143,25 +175,7 @@ pub fn plan_upgrade(
     to: &str,
 ) -> Result<UpgradePlan, Day2Error> {
     let (voyage, _version) = parse_pin(to)?;
-    if !ws.voyages.iter().any(|v| v.name == voyage) {
-        let names: Vec<&str> = ws.voyages.iter().map(|v| v.name.as_str()).collect();
-        let help = did_you_mean(&voyage, names.iter().copied())
-            .map(|s| format!("did you mean `{s}`?"))
-            .unwrap_or_else(|| {
-                format!(
-                    "the workspace has {}",
-                    names
-                        .iter()
-                        .map(|n| format!("`{n}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
-        return Err(Day2Error::Usage {
-            message: format!("unknown voyage `{voyage}`"),
-            help: Some(help),
-        });
-    }
+    known_voyage(ws, &voyage)?;
     let mut plan = UpgradePlan {
         to: to.to_string(),
         edits: Vec::new(),
