@@ -27,7 +27,7 @@ kube_version = "1.31.0"
 dir = "out"
 "#,
     ),
-    (".gitignore", "/out/\n"),
+    (".gitignore", "/out/\n/.wayfinder/\n"),
     (
         "charts/hello/Chart.yaml",
         "apiVersion: v2\nname: hello\ndescription: A small example chart\ntype: application\nversion: 0.1.0\nappVersion: \"1.0.0\"\n",
