@@ -441,6 +441,7 @@ fn cache_cmd(args: &Cli, cmd: &CacheCmd) -> u8 {
     match cmd {
         CacheCmd::Stats => {
             let s = cache.stats();
+            let r = wayfinder_cache::RemoteStats::load(&cache);
             if args.global.json {
                 print_json(&serde_json::json!({
                     "dir": cache.root().display().to_string(),
@@ -448,6 +449,11 @@ fn cache_cmd(args: &Cli, cmd: &CacheCmd) -> u8 {
                     "actions": s.actions, "action_bytes": s.action_bytes,
                     "state_bytes": s.state_bytes, "tmp_files": s.tmp_files,
                     "total_bytes": s.total_bytes(),
+                    "remote": {
+                        "builds": r.builds, "lookups": r.lookups, "hits": r.hits,
+                        "hit_rate": r.hit_rate(), "bytes_down": r.bytes_down,
+                        "bytes_up": r.bytes_up, "errors": r.errors, "rejected": r.rejected,
+                    },
                 }));
             } else {
                 println!("cache:   {}", cache.root().display());

@@ -542,7 +542,7 @@ impl Session {
         // Save the records that changed.
         if changed {
             store
-                .save_state(&format!("build-{}", self.id), &record.encode())
+                .save_state_unsynced(&format!("build-{}", self.id), &record.encode())
                 .map_err(|e| BuildError::Io(e.message))?;
         }
         // A partial build's summary: the last whole build's lines of the targets it did not
@@ -804,7 +804,7 @@ impl Session {
             warnings: all_warnings.into_iter().collect(),
         };
         store
-            .save_state(&format!("fast-{}", self.id), &fast.encode())
+            .save_state_unsynced(&format!("fast-{}", self.id), &fast.encode())
             .map_err(|e| e.message)
     }
 
@@ -814,7 +814,7 @@ impl Session {
             let bytes = self.digests.encode();
             if self.raw_stat.as_deref() != Some(&bytes) {
                 store
-                    .save_state(&format!("stat-{}", self.id), &bytes)
+                    .save_state_unsynced(&format!("stat-{}", self.id), &bytes)
                     .map_err(|e| BuildError::Io(e.message))?;
             }
         }
@@ -824,7 +824,7 @@ impl Session {
         let model = self.models.encode(self.partial.is_some());
         if self.raw_model.as_deref() != Some(&model) {
             store
-                .save_state(&format!("model-{}", self.id), &model)
+                .save_state_unsynced(&format!("model-{}", self.id), &model)
                 .map_err(|e| BuildError::Io(e.message))?;
         }
         Ok(())

@@ -4,7 +4,11 @@
 //! - `model-<ws>`: parsed declarations by file digest, values files known to be valid;
 //! - `build-<ws>`: per target, the last key and result (the memo that makes a no-op build do
 //!   no I/O beyond `stat`), the digests of its last two input sets (for `explain`), and the
-//!   stamps of the output files last written.
+//!   stamps of the output files last written;
+//! - `fast-<ws>`: the no-op fast path's stamps (see `fast`).
+//!
+//! They are written without fsync: each carries a checksum, so a record torn or lost by a
+//! crash reads as absent, and the next build is only slower, never wrong.
 
 use std::collections::HashMap;
 
