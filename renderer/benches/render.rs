@@ -2,7 +2,8 @@
 //! 20), timing `render_chart` + `helm_template_output` (chart loading excluded). When the Helm
 //! oracle is importable, it also runs `helm-oracle bench` on the corpus and prints the ratio.
 //!
-//! `cargo bench -p wayfinder-render --bench render` (`BENCH_CASE=podinfo/` to filter).
+//! `cargo bench -p wayfinder-render --bench render` (`BENCH_CASE=podinfo/` to filter;
+//! `BENCH_HELM_FILE=saved.txt` reuses a saved `helm-oracle bench` output while iterating).
 #![allow(dead_code, clippy::print_stdout)]
 
 #[path = "../tests/common/mod.rs"]
@@ -26,6 +27,8 @@ fn main() {
         .max(1);
     let filter = std::env::var("BENCH_CASE").ok();
     let mut rust_ms: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    // CPU time of the full runs: steadier than wall time on a busy machine.
+    let mut rust_cpu: BTreeMap<String, f64> = BTreeMap::new();
     for case in common::list_cases(&root) {
         if let Some(f) = &filter {
             if !case.id.starts_with(f.as_str()) {
@@ -64,6 +67,7 @@ fn main() {
         let render_only = start.elapsed().as_secs_f64() * 1000.0 / n as f64;
         // What Helm's bench times: load + render + post-process.
         let start = Instant::now();
+        let cpu_start = thread_cpu_ns();
         for _ in 0..n {
             if let Ok(c) = load_chart(&root.join("charts").join(&case.chart)) {
                 if let Ok(r) = render_chart(&c, &values, &opts) {
@@ -72,26 +76,33 @@ fn main() {
             }
         }
         let full = start.elapsed().as_secs_f64() * 1000.0 / n as f64;
+        let cpu = match (cpu_start, thread_cpu_ns()) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1e6 / n as f64,
+            _ => f64::NAN,
+        };
         rust_ms.insert(case.id.clone(), (render_only, full));
+        rust_cpu.insert(case.id.clone(), cpu);
     }
     let helm_ms = helm_times(&root);
     println!(
-        "{:<45} {:>10} {:>10} {:>10} {:>8}",
-        "case", "render ms", "full ms", "helm ms", "helm/full"
+        "{:<45} {:>10} {:>10} {:>10} {:>10} {:>8}",
+        "case", "render ms", "full ms", "full cpu", "helm ms", "helm/full"
     );
-    let (mut tr, mut th) = (0.0, 0.0);
+    let (mut tr, mut th, mut tc) = (0.0, 0.0, 0.0);
     for (id, (render, full)) in &rust_ms {
+        let cpu = rust_cpu.get(id).copied().unwrap_or(f64::NAN);
         match helm_ms.get(id) {
             Some(h) => {
                 tr += full;
                 th += h;
+                tc += cpu;
                 println!(
-                    "{id:<45} {render:>10.3} {full:>10.3} {h:>10.3} {:>8.2}",
+                    "{id:<45} {render:>10.3} {full:>10.3} {cpu:>10.3} {h:>10.3} {:>8.2}",
                     h / full
                 );
             }
             None => println!(
-                "{id:<45} {render:>10.3} {full:>10.3} {:>10} {:>8}",
+                "{id:<45} {render:>10.3} {full:>10.3} {cpu:>10.3} {:>10} {:>8}",
                 "-", "-"
             ),
         }
@@ -106,7 +117,17 @@ fn main() {
             "cases timed by both: rust {tr:.1} ms, helm {th:.1} ms, helm/rust {:.2}x",
             th / tr
         );
+        println!(
+            "(rust CPU time of those cases: {tc:.1} ms, helm/rust-cpu {:.2}x)",
+            th / tc
+        );
     }
+}
+
+/// This thread's CPU time in nanoseconds (Linux `schedstat`), when available.
+fn thread_cpu_ns() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    text.split_whitespace().next()?.parse().ok()
 }
 
 /// `helm-oracle bench <corpus>` output, when the oracle works here: case id → ms per render.
@@ -114,6 +135,14 @@ fn main() {
 /// `<case> <ms>`.
 fn helm_times(root: &std::path::Path) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
+    // While iterating: reuse a saved `helm-oracle bench` output instead of rerunning Helm.
+    if let Ok(path) = std::env::var("BENCH_HELM_FILE") {
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            parse_helm_output(&text, &mut out);
+            println!("bench: Helm times read from {path} (not measured in this run)");
+        }
+        return out;
+    }
     let oracle = std::path::Path::new("/work/shared/tools/helm-oracle");
     let tool = root
         .parent()
@@ -139,8 +168,13 @@ fn helm_times(root: &std::path::Path) -> BTreeMap<String, f64> {
         return out;
     };
     let text = String::from_utf8_lossy(&o.stdout).to_string();
-    if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-        collect_json(&v, &mut out);
+    parse_helm_output(&text, &mut out);
+    out
+}
+
+fn parse_helm_output(text: &str, out: &mut BTreeMap<String, f64>) {
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        collect_json(&v, out);
     } else {
         for line in text.lines() {
             let parts: Vec<&str> = line.split_whitespace().collect();
@@ -157,7 +191,6 @@ fn helm_times(root: &std::path::Path) -> BTreeMap<String, f64> {
             }
         }
     }
-    out
 }
 
 fn collect_json(v: &serde_json::Value, out: &mut BTreeMap<String, f64>) {

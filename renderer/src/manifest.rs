@@ -8,7 +8,8 @@
 //!    split with the regex `(?:^|\s*\n)---\s*` (documents left-trimmed, blank ones dropped);
 //! 3. each document's head (`apiVersion`, `kind`, `metadata.name`, `metadata.annotations`) is
 //!    read with `sigs.k8s.io/yaml` into a typed struct: invalid YAML or a wrong shape fails the
-//!    whole command (`YAML parse error on <path>: …`);
+//!    whole command (`YAML parse error on <path>: …`). `yaml::quick_head` reads the common
+//!    block-style subset in one pass; everything else goes through the full parser;
 //! 4. documents annotated `helm.sh/hook` become hooks (unknown hook events: dropped), the others
 //!    manifests; both are stably sorted by kind in `InstallOrder` (unknown kinds last, by name);
 //! 5. printed as `---\n# Source: <path>\n<doc>\n` (CRDs first with `--include-crds`), the whole
@@ -131,17 +132,17 @@ pub fn sort_manifests(files: &BTreeMap<String, String>) -> Result<Sorted, Render
             continue;
         }
         for doc in split_manifests(content) {
-            let head = crate::yaml::parse(&doc).map_err(|e| RenderError {
-                message: format!(
-                    "YAML parse error on {path}: error converting YAML to JSON: {}",
-                    e.message
-                ),
-            })?;
-            let d = read_head(path, doc, &head).map_err(|m| RenderError {
-                message: format!(
-                    "YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: {m}"
-                ),
-            })?;
+            let d = match crate::yaml::quick_head(&doc) {
+                Some(h) => Doc {
+                    path: path.clone(),
+                    content: doc,
+                    kind: h.kind,
+                    api_version: h.api_version,
+                    name: h.name,
+                    annotations: h.annotations,
+                },
+                None => full_head(path, doc)?,
+            };
             match d.annotations.get("helm.sh/hook") {
                 None => out.manifests.push(d),
                 Some(events) => {
@@ -158,6 +159,22 @@ pub fn sort_manifests(files: &BTreeMap<String, String>) -> Result<Sorted, Render
     sort_by_kind(&mut out.manifests);
     sort_by_kind(&mut out.hooks);
     Ok(out)
+}
+
+/// Reads a document's head with the full YAML parser (the reference; `quick_head` is the fast
+/// path for the common subset).
+pub(crate) fn full_head(path: &str, doc: String) -> Result<Doc, RenderError> {
+    let head = crate::yaml::parse(&doc).map_err(|e| RenderError {
+        message: format!(
+            "YAML parse error on {path}: error converting YAML to JSON: {}",
+            e.message
+        ),
+    })?;
+    read_head(path, doc, &head).map_err(|m| RenderError {
+        message: format!(
+            "YAML parse error on {path}: error unmarshaling JSON: while decoding JSON: {m}"
+        ),
+    })
 }
 
 fn kind_rank(kind: &str) -> Option<usize> {

@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::ignore::Rules;
 use super::meta;
@@ -349,14 +350,18 @@ fn load_files(
         ..Chart::default()
     };
     let mut metadata: Option<Data> = None;
+    // Contents are shared between `raw` and the chart's file lists.
+    let mut shared: Vec<Arc<[u8]>> = Vec::with_capacity(files.len());
     for f in &files {
-        chart.raw.insert(f.name.clone(), f.data.clone());
+        let data: Arc<[u8]> = Arc::from(f.data.as_slice());
+        chart.raw.insert(f.name.clone(), data.clone());
+        shared.push(data);
         if f.name == "Chart.yaml" {
             metadata = Some(meta::parse_chart_yaml(&f.data)?);
         }
     }
     let mut subcharts: BTreeMap<String, Vec<BufferedFile>> = BTreeMap::new();
-    for f in files {
+    for (f, data) in files.into_iter().zip(shared) {
         let name = f.name.as_str();
         match name {
             "Chart.yaml" => {}
@@ -376,7 +381,7 @@ fn load_files(
                 if v1 {
                     chart.files.push(ChartFile {
                         name: f.name,
-                        data: f.data,
+                        data,
                     });
                 }
             }
@@ -387,19 +392,19 @@ fn load_files(
                 if meta::api_version(md) == "v1" {
                     chart.files.push(ChartFile {
                         name: f.name,
-                        data: f.data,
+                        data,
                     });
                 }
             }
             _ if name.starts_with("templates/") => chart.templates.push(ChartFile {
                 name: f.name,
-                data: f.data,
+                data,
             }),
             _ if name.starts_with("charts/") => {
                 if ext(name) == ".prov" {
                     chart.files.push(ChartFile {
                         name: f.name,
-                        data: f.data,
+                        data,
                     });
                     continue;
                 }
@@ -413,7 +418,7 @@ fn load_files(
             }
             _ => chart.files.push(ChartFile {
                 name: f.name,
-                data: f.data,
+                data,
             }),
         }
     }

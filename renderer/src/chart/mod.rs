@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::value::Data;
 
@@ -43,7 +44,9 @@ pub use meta::{chart_object, chart_template_object};
 #[derive(Clone, Debug)]
 pub struct ChartFile {
     pub name: String,
-    pub data: Vec<u8>,
+    /// Shared, so that cloning a chart (every render does, to apply its dependencies) does not
+    /// copy file contents.
+    pub data: Arc<[u8]>,
 }
 
 /// A loaded chart with its subcharts.
@@ -72,7 +75,7 @@ pub struct Chart {
     /// ones in `Chart.yaml` order), disabled ones removed, aliased ones renamed.
     pub dependencies: Vec<Chart>,
     /// The chart's files by path, for digests.
-    pub raw: BTreeMap<String, Vec<u8>>,
+    pub raw: BTreeMap<String, Arc<[u8]>>,
 }
 
 impl Chart {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::base_name;
 use crate::chart::ChartFile;
@@ -10,7 +11,7 @@ use crate::value::{Data, FuncError, Object, Value};
 
 /// Helm's `engine.files` (`map[string][]byte` with methods).
 pub struct Files {
-    pub files: BTreeMap<String, Rc<[u8]>>,
+    pub files: BTreeMap<String, Arc<[u8]>>,
 }
 
 impl Files {
@@ -18,16 +19,16 @@ impl Files {
         Files {
             files: files
                 .iter()
-                .map(|f| (f.name.clone(), Rc::from(f.data.as_slice())))
+                .map(|f| (f.name.clone(), f.data.clone()))
                 .collect(),
         }
     }
 
-    fn get_bytes(&self, name: &str) -> Rc<[u8]> {
+    fn get_bytes(&self, name: &str) -> Arc<[u8]> {
         self.files
             .get(name)
             .cloned()
-            .unwrap_or_else(|| Rc::from(&[][..]))
+            .unwrap_or_else(|| Arc::from(&[][..]))
     }
 
     fn glob(&self, pattern: &str) -> Files {
@@ -104,7 +105,7 @@ impl Object for Files {
             "Get" => Ok(Value::string(
                 String::from_utf8_lossy(&self.get_bytes(arg)).into_owned(),
             )),
-            "GetBytes" => Ok(Value::Bytes(self.get_bytes(arg))),
+            "GetBytes" => Ok(Value::Bytes(Rc::from(&self.get_bytes(arg)[..]))),
             "Glob" => Ok(Value::Object(Rc::new(self.glob(arg)))),
             "Lines" => self.lines(arg),
             _ => Err(FuncError::new(format!("can't call method {name}"))),
@@ -155,7 +156,7 @@ impl Files {
         Value::map(
             self.files
                 .iter()
-                .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+                .map(|(k, v)| (k.clone(), Value::Bytes(Rc::from(&v[..]))))
                 .collect(),
         )
     }

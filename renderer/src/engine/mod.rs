@@ -986,7 +986,7 @@ mod tests {
                 .iter()
                 .map(|(n, t)| ChartFile {
                     name: n.to_string(),
-                    data: t.as_bytes().to_vec(),
+                    data: t.as_bytes().into(),
                 })
                 .collect(),
             values: Data::empty_map(),

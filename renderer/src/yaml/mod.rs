@@ -15,7 +15,10 @@
 mod decode;
 mod emit;
 mod parse;
+mod quick;
 mod resolve;
+
+pub(crate) use quick::quick_head;
 
 pub use emit::{marshal, to_yaml, to_yaml_pretty};
 
