@@ -12,6 +12,8 @@
 //! └── tmp/                         temp files, renamed into place (same file system)
 //! ```
 //!
+//! [`remote`] adds the remote tier (HTTP cache or OCI registry) that CI runners share.
+//!
 //! Writes go to `tmp/`, are fsynced, then renamed: a reader sees a whole entry or none, and
 //! concurrent builds writing the same entry write the same bytes. Every read is verified (a
 //! blob against its name, an action result against its trailer); a corrupt entry is deleted
@@ -29,7 +31,11 @@
 mod gc;
 mod local;
 mod location;
+pub mod remote;
 
 pub use gc::{CacheStats, GcReport, VerifyReport, DEFAULT_MAX_SIZE};
 pub use local::{CacheError, LocalCache};
 pub use location::{default_cache_dir, resolve_cache_dir, CacheDirSource};
+pub use remote::{
+    RemoteCache, RemoteOptions, RemoteReport, RemoteStats, RemoteUrl, RemoteUrlError,
+};

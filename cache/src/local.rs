@@ -147,6 +147,16 @@ impl LocalCache {
     }
 }
 
+impl LocalCache {
+    /// A state record: body + blake3 trailer, through a temp file and a rename.
+    fn write_state(&self, name: &str, data: &[u8], sync: bool) -> Result<(), StoreError> {
+        let mut body = Vec::with_capacity(data.len() + 32);
+        body.extend_from_slice(data);
+        body.extend_from_slice(&state_trailer(data));
+        self.write_atomic_with(&self.state_path(name), &body, sync)
+    }
+}
+
 pub(crate) fn entry_path(area: &Path, hex: &str) -> PathBuf {
     area.join(&hex[..2]).join(hex)
 }
@@ -254,10 +264,11 @@ impl Store for LocalCache {
     }
 
     fn save_state(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
-        let mut body = Vec::with_capacity(data.len() + 32);
-        body.extend_from_slice(data);
-        body.extend_from_slice(&state_trailer(data));
-        self.write_atomic(&self.state_path(name), &body)
+        self.write_state(name, data, true)
+    }
+
+    fn save_state_unsynced(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.write_state(name, data, false)
     }
 }
 
@@ -309,6 +320,8 @@ mod tests {
         assert_eq!(c.load_state("ws/a b"), None);
         c.save_state("ws/a b", b"data").unwrap();
         assert_eq!(c.load_state("ws/a b").unwrap(), b"data");
+        c.save_state_unsynced("ws/a b", b"quick").unwrap();
+        assert_eq!(c.load_state("ws/a b").unwrap(), b"quick");
         let p = c.state_path("ws/a b");
         fs::write(&p, b"garbage that is long enough to have a trailer!!").unwrap();
         assert_eq!(c.load_state("ws/a b"), None);

@@ -1,34 +1,123 @@
 //! The store a build uses: the local cache, plus the remote cache when one is configured
 //! (`--remote-cache`, `[cache] remote`; DESIGN §6).
+//!
+//! Settings and where they come from:
+//!
+//! | setting            | flag                               | workspace.toml           | environment                                   |
+//! |--------------------|------------------------------------|--------------------------|-----------------------------------------------|
+//! | URL                | `--remote-cache URL` (wins)        | `[cache] remote`         |                                               |
+//! | off                | `--no-remote-cache`                |                          |                                               |
+//! | read-only          | `--remote-read-only`               | `remote_write = false`   |                                               |
+//! | signing            | `--require-signed`                 |                          | `WAYFINDER_CACHE_SIGNING_KEY` (HMAC key)      |
+//! | HTTP credentials   | (user info in the URL wins)        |                          | `WAYFINDER_REMOTE_CACHE_USERNAME`/`_PASSWORD` |
+//! | request timeout    |                                    |                          | `WAYFINDER_REMOTE_CACHE_TIMEOUT` (seconds)    |
+//!
+//! Lookups go to the local cache first, then to the remote; built actions are uploaded in the
+//! background and [`BuildStore::finish`] waits for them (bounded) and prints at most one
+//! warning per kind of remote problem. A remote problem never fails the build.
 
-use wayfinder_cache::LocalCache;
-use wayfinder_engine::{ActionKey, ActionResult, Blob, Digest, Store, StoreError};
+use std::time::Duration;
+
+use wayfinder_cache::{remote, LocalCache, RemoteCache, RemoteOptions, RemoteUrl};
+use wayfinder_engine::{ActionKey, ActionResult, Blob, Digest, Origin, Store, StoreError};
 use wayfinder_rules::WorkspaceDecl;
 
 use crate::cli::Cli;
+use crate::commands::{report, BAD_INPUT};
 
 /// The local cache with an optional remote tier.
 pub(crate) struct BuildStore<'a> {
     local: &'a LocalCache,
+    remote: Option<RemoteCache>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn bad_input(message: &str, help: &str) -> u8 {
+    eprintln!("error: {message}\n  help: {help}");
+    BAD_INPUT
 }
 
 impl<'a> BuildStore<'a> {
-    /// Opens the remote tier the flags and `workspace.toml` ask for (none yet).
+    /// Opens the remote tier the flags and `workspace.toml` ask for.
     pub(crate) fn open(
-        _args: &Cli,
-        _decl: &WorkspaceDecl,
+        args: &Cli,
+        decl: &WorkspaceDecl,
         local: &'a LocalCache,
     ) -> Result<BuildStore<'a>, u8> {
-        Ok(BuildStore { local })
+        let g = &args.global;
+        let signing_key = env("WAYFINDER_CACHE_SIGNING_KEY").map(String::into_bytes);
+        if g.require_signed && signing_key.is_none() {
+            return Err(bad_input(
+                "`--require-signed` needs the signing key in WAYFINDER_CACHE_SIGNING_KEY",
+                "set WAYFINDER_CACHE_SIGNING_KEY to the key the cache's writers sign with",
+            ));
+        }
+        let configured = match (&g.remote_cache, &decl.remote_cache) {
+            _ if g.no_remote_cache => None,
+            (Some(url), _) => Some((url.as_str(), " (`--remote-cache`)")),
+            (None, Some(url)) => Some((url.v.as_str(), " (`[cache] remote` in workspace.toml)")),
+            (None, None) => None,
+        };
+        let Some((text, origin)) = configured else {
+            return Ok(BuildStore {
+                local,
+                remote: None,
+            });
+        };
+        let credentials = env("WAYFINDER_REMOTE_CACHE_USERNAME").map(|user| {
+            (
+                user,
+                env("WAYFINDER_REMOTE_CACHE_PASSWORD").unwrap_or_default(),
+            )
+        });
+        let url = RemoteUrl::parse(text, origin)
+            .map_err(|e| {
+                report(e);
+                BAD_INPUT
+            })?
+            .with_default_credentials(credentials);
+        let mut opts = RemoteOptions::new(url);
+        if let Some(t) = env("WAYFINDER_REMOTE_CACHE_TIMEOUT") {
+            match t.parse::<f64>() {
+                Ok(secs) if secs > 0.0 && secs <= 3600.0 => {
+                    opts = opts.with_timeout(Duration::from_secs_f64(secs));
+                }
+                _ => {
+                    return Err(bad_input(
+                        &format!("invalid WAYFINDER_REMOTE_CACHE_TIMEOUT `{t}`"),
+                        "give the request timeout in seconds, such as `5` or `0.5`",
+                    ))
+                }
+            }
+        }
+        opts.write = !g.remote_read_only && decl.remote_write != Some(false);
+        opts.require_signed = g.require_signed;
+        opts.signing_key = signing_key;
+        let remote = RemoteCache::open(opts);
+        tracing::debug!(url = %remote.url(), writes = remote.writes(), "remote cache");
+        Ok(BuildStore {
+            local,
+            remote: Some(remote),
+        })
     }
 
-    /// Waits for pending uploads and reports what the remote did (nothing yet).
-    pub(crate) fn finish(&self) {}
+    /// Waits (bounded) for pending uploads and reports what the remote did.
+    pub(crate) fn finish(&self) {
+        let Some(remote) = &self.remote else { return };
+        let r = remote.finish(self.local);
+        for w in &r.warnings {
+            eprintln!("warning: {w}");
+        }
+        eprintln!("remote cache `{}`: {}", remote.url(), r.stats.describe());
+    }
 }
 
 /// Lines about the remote cache for `wayfinder cache stats`.
-pub(crate) fn stats_lines(_local: &LocalCache) -> Vec<String> {
-    Vec::new()
+pub(crate) fn stats_lines(local: &LocalCache) -> Vec<String> {
+    remote::stats_lines(local)
 }
 
 impl Store for BuildStore<'_> {
@@ -47,13 +136,36 @@ impl Store for BuildStore<'_> {
     fn get_action(&self, key: &Digest<ActionKey>) -> Option<ActionResult> {
         self.local.get_action(key)
     }
+    fn lookup_action(&self, key: &Digest<ActionKey>) -> Option<(ActionResult, Origin)> {
+        let local = self.local.get_action(key);
+        if let Some(r) = &local {
+            if r.outputs.values().all(|d| self.local.has_blob(d)) {
+                return local.map(|r| (r, Origin::Local));
+            }
+        }
+        // A local miss, or a local entry whose blobs were collected: ask the remote.
+        match &self.remote {
+            Some(remote) => match remote.lookup(self.local, key) {
+                Some(r) => Some((r, Origin::Remote)),
+                None => local.map(|r| (r, Origin::Local)),
+            },
+            None => local.map(|r| (r, Origin::Local)),
+        }
+    }
     fn put_action(&self, key: &Digest<ActionKey>, result: &ActionResult) -> Result<(), StoreError> {
-        self.local.put_action(key, result)
+        self.local.put_action(key, result)?;
+        if let Some(remote) = &self.remote {
+            remote.upload(self.local, key, result);
+        }
+        Ok(())
     }
     fn load_state(&self, name: &str) -> Option<Vec<u8>> {
         self.local.load_state(name)
     }
     fn save_state(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
         self.local.save_state(name, data)
+    }
+    fn save_state_unsynced(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.local.save_state_unsynced(name, data)
     }
 }

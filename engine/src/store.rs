@@ -98,6 +98,11 @@ pub trait Store: Send + Sync {
     /// A small named record (stat cache, last build), or `None`.
     fn load_state(&self, name: &str) -> Option<Vec<u8>>;
     fn save_state(&self, name: &str, data: &[u8]) -> Result<(), StoreError>;
+    /// Saves a state record whose loss only costs speed (it is verified on load): the
+    /// implementation may skip the fsync.
+    fn save_state_unsynced(&self, name: &str, data: &[u8]) -> Result<(), StoreError> {
+        self.save_state(name, data)
+    }
 }
 
 /// An in-memory [`Store`] for tests.
