@@ -252,7 +252,10 @@ fn upgrade_in(
     store: &BuildStore<'_>,
 ) -> u8 {
     // 1. What changes, checked before anything is written.
-    let plan = match day2::select_clusters(&session.ws, &cmd.clusters, &cmd.selector)
+    let plan = match day2::parse_pin(&cmd.to)
+        .and_then(|(voyage, _)| {
+            day2::select_clusters(&session.ws, &cmd.clusters, &cmd.selector, &voyage)
+        })
         .and_then(|cs| day2::plan_upgrade(&session.ws, &cs, &cmd.to))
     {
         Ok(p) => p,
@@ -353,7 +356,8 @@ pub(crate) fn publish(args: &Cli, cmd: &PublishCmd) -> u8 {
         Err(code) => return code,
     };
     let built = with_progress(args, |o| {
-        build_and_read(&session, &store, o, &Selection::default(), "the workspace")
+        day2::build_selected(&session, &store, o, &Selection::default(), "the workspace")
+            .map(|_| ())
     });
     store.finish();
     if let Err(e) = built {
@@ -387,7 +391,7 @@ pub(crate) fn publish(args: &Cli, cmd: &PublishCmd) -> u8 {
             files,
         } => eprintln!(
             "published {files} files to `{}` on `{}`: commit {}{}",
-            cmd.git,
+            day2::redact(&cmd.git),
             cmd.branch,
             commit.get(..12).unwrap_or(commit),
             if *attempts > 1 {

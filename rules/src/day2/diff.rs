@@ -195,6 +195,7 @@ pub(crate) fn plural(n: usize, word: &str) -> String {
 
 /// Compares two rendered trees (`old` → `new`).
 pub fn diff_trees(old: &RenderedTree, new: &RenderedTree) -> FleetDiff {
+    let t0 = std::time::Instant::now();
     let mut names: Vec<&String> = old.clusters.keys().chain(new.clusters.keys()).collect();
     names.sort();
     names.dedup();
@@ -216,6 +217,11 @@ pub fn diff_trees(old: &RenderedTree, new: &RenderedTree) -> FleetDiff {
             })
         })
         .collect();
+    tracing::debug!(
+        ms = t0.elapsed().as_millis() as u64,
+        changed = clusters.len(),
+        "compared"
+    );
     FleetDiff {
         clusters,
         compared: names.len(),
@@ -249,38 +255,36 @@ fn diff_files(
 
 /// One YAML document of a file.
 struct Doc {
-    id: ObjectId,
+    /// Named only when it has no identical twin on the other side (the costly part).
+    id: Option<ObjectId>,
     /// 0-based first and one-past-last line in the file.
     lines: (usize, usize),
     text: String,
+    /// Position among the file's documents.
+    index: usize,
 }
 
-/// Splits a rendered file into documents with their identities.
-fn split_docs(text: &str, file: &str) -> Vec<Doc> {
+/// Splits a rendered file into its documents (`---` lines), trailing blank lines dropped.
+fn split_docs(text: &str) -> Vec<Doc> {
     let lines: Vec<&str> = text.lines().collect();
     let mut docs = Vec::new();
     let mut start = 0;
-    let mut seen: HashMap<ObjectId, usize> = HashMap::new();
-    let mut push = |from: usize, to: usize, docs: &mut Vec<Doc>| {
+    let push = |from: usize, to: usize, docs: &mut Vec<Doc>| {
         let mut end = to;
         while end > from && lines[end - 1].trim().is_empty() {
             end -= 1;
         }
-        if end == from || lines[from..end].iter().all(|l| l.trim().is_empty()) {
+        if end == from {
             return;
         }
         let mut body = lines[from..end].join("\n");
         body.push('\n');
-        let mut id = identity(&body, file, docs.len());
-        let n = seen.entry(id.clone()).or_insert(0);
-        *n += 1;
-        if *n > 1 {
-            id.name = format!("{} ({})", id.name, n);
-        }
+        let index = docs.len();
         docs.push(Doc {
-            id,
+            id: None,
             lines: (from, end),
             text: body,
+            index,
         });
     };
     for (i, l) in lines.iter().enumerate() {
@@ -293,23 +297,35 @@ fn split_docs(text: &str, file: &str) -> Vec<Doc> {
     docs
 }
 
+/// Names the documents without an identical twin on the other side; identical names in
+/// one file get ` (2)`, ` (3)`…
+fn name_unmatched(docs: &mut [Doc], other: &[Doc], file: &str) {
+    let mut twins: HashMap<&str, usize> = HashMap::new();
+    for d in other {
+        *twins.entry(d.text.as_str()).or_default() += 1;
+    }
+    let mut seen: HashMap<ObjectId, usize> = HashMap::new();
+    for d in docs.iter_mut() {
+        if let Some(n) = twins.get_mut(d.text.as_str()) {
+            if *n > 0 {
+                *n -= 1;
+                continue;
+            }
+        }
+        let mut id = identity(&d.text, file, d.index);
+        let n = seen.entry(id.clone()).or_insert(0);
+        *n += 1;
+        if *n > 1 {
+            id.name = format!("{} ({})", id.name, n);
+        }
+        d.id = Some(id);
+    }
+}
+
 /// The object a document declares; documents without a readable kind are named by their
 /// `# Source:` template and position.
 fn identity(body: &str, file: &str, index: usize) -> ObjectId {
-    let data = wayfinder_render::yaml::parse(body).ok();
-    let map = data.as_ref().and_then(|d| d.as_map());
-    let text = |v: Option<&wayfinder_render::Data>| -> String {
-        match v {
-            Some(wayfinder_render::Data::String(s)) => s.clone(),
-            Some(wayfinder_render::Data::Int(i)) => i.to_string(),
-            Some(wayfinder_render::Data::Bool(b)) => b.to_string(),
-            _ => String::new(),
-        }
-    };
-    let kind = text(map.and_then(|m| m.get("kind")));
-    let meta = map.and_then(|m| m.get("metadata")).and_then(|m| m.as_map());
-    let name = text(meta.and_then(|m| m.get("name")));
-    let namespace = text(meta.and_then(|m| m.get("namespace")));
+    let (kind, namespace, name) = quick_identity(body).unwrap_or_else(|| parsed_identity(body));
     if !kind.is_empty() {
         let name = if name.is_empty() {
             file.trim_end_matches(".yaml").to_string()
@@ -333,33 +349,137 @@ fn identity(body: &str, file: &str, index: usize) -> ObjectId {
     }
 }
 
+/// Reads `kind`, `metadata.namespace` and `metadata.name` from block-style YAML line by line
+/// (what Helm charts print); `None` when the document is anything less plain, for the parser.
+fn quick_identity(body: &str) -> Option<(String, String, String)> {
+    let (mut kind, mut namespace, mut name) = (None, None, None);
+    let mut in_meta = false;
+    let mut meta_indent = None;
+    for line in body.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if line.starts_with('\t') {
+            return None;
+        }
+        if indent == 0 {
+            in_meta = false;
+            if let Some(v) = trimmed.strip_prefix("kind:") {
+                kind = Some(plain_scalar(v)?);
+            } else if let Some(rest) = trimmed.strip_prefix("metadata:") {
+                if !rest.trim().is_empty() && !rest.trim().starts_with('#') {
+                    return None; // flow mapping or anchor: leave it to the parser
+                }
+                in_meta = true;
+            } else if !trimmed.contains(':') {
+                return None; // not a plain mapping
+            }
+            continue;
+        }
+        if !in_meta {
+            continue;
+        }
+        let level = *meta_indent.get_or_insert(indent);
+        if indent != level {
+            continue;
+        }
+        if let Some(v) = trimmed.strip_prefix("name:") {
+            name = Some(plain_scalar(v)?);
+        } else if let Some(v) = trimmed.strip_prefix("namespace:") {
+            namespace = Some(plain_scalar(v)?);
+        }
+    }
+    Some((
+        kind?,
+        namespace.unwrap_or_default(),
+        name.unwrap_or_default(),
+    ))
+}
+
+/// A scalar without escapes, anchors, tags or flow syntax, unquoted.
+fn plain_scalar(v: &str) -> Option<String> {
+    let v = v.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = v.strip_prefix(q) {
+            let end = inner.find(q)?;
+            let rest = inner[end + 1..].trim_start();
+            let body = &inner[..end];
+            if body.contains('\\') || !(rest.is_empty() || rest.starts_with('#')) {
+                return None;
+            }
+            return Some(body.to_string());
+        }
+    }
+    let v = match v.find(" #") {
+        Some(i) => v[..i].trim_end(),
+        None => v,
+    };
+    if v.is_empty()
+        || v.starts_with(['{', '[', '&', '*', '!', '|', '>', '%', '@', '`'])
+        || matches!(v, "~" | "null" | "Null" | "NULL")
+    {
+        return None;
+    }
+    Some(v.to_string())
+}
+
+/// The identity as the YAML parser reads it (slow path).
+fn parsed_identity(body: &str) -> (String, String, String) {
+    let data = wayfinder_render::yaml::parse(body).ok();
+    let map = data.as_ref().and_then(|d| d.as_map());
+    let text = |v: Option<&wayfinder_render::Data>| -> String {
+        match v {
+            Some(wayfinder_render::Data::String(s)) => s.clone(),
+            Some(wayfinder_render::Data::Int(i)) => i.to_string(),
+            Some(wayfinder_render::Data::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        }
+    };
+    let meta = map.and_then(|m| m.get("metadata")).and_then(|m| m.as_map());
+    (
+        text(map.and_then(|m| m.get("kind"))),
+        text(meta.and_then(|m| m.get("namespace"))),
+        text(meta.and_then(|m| m.get("name"))),
+    )
+}
+
 /// A pathological pair of files gets a correct but less minimal diff after this long.
 const DIFF_DEADLINE: Duration = Duration::from_secs(2);
 
 fn diff_file(cluster: &str, file: &str, change: Change, old: &str, new: &str) -> FileDiff {
-    let old_docs = split_docs(old, file);
-    let new_docs = split_docs(new, file);
+    let mut old_docs = split_docs(old);
+    let mut new_docs = split_docs(new);
+    name_unmatched(&mut old_docs, &new_docs, file);
+    name_unmatched(&mut new_docs, &old_docs, file);
     // Objects: in the new file's order, then the removed ones in the old file's order.
-    let old_by_id: HashMap<&ObjectId, &Doc> = old_docs.iter().map(|d| (&d.id, d)).collect();
-    let new_ids: HashMap<&ObjectId, ()> = new_docs.iter().map(|d| (&d.id, ())).collect();
+    let old_ids: HashMap<&ObjectId, ()> = old_docs
+        .iter()
+        .filter_map(|d| d.id.as_ref())
+        .map(|i| (i, ()))
+        .collect();
+    let new_ids: HashMap<&ObjectId, ()> = new_docs
+        .iter()
+        .filter_map(|d| d.id.as_ref())
+        .map(|i| (i, ()))
+        .collect();
     let mut objects = Vec::new();
-    for d in &new_docs {
-        match old_by_id.get(&d.id) {
-            None => objects.push(ObjectChange {
-                id: d.id.clone(),
-                change: Change::Added,
-            }),
-            Some(o) if o.text != d.text => objects.push(ObjectChange {
-                id: d.id.clone(),
-                change: Change::Changed,
-            }),
-            Some(_) => {}
-        }
+    for id in new_docs.iter().filter_map(|d| d.id.as_ref()) {
+        let change = if old_ids.contains_key(id) {
+            Change::Changed
+        } else {
+            Change::Added
+        };
+        objects.push(ObjectChange {
+            id: id.clone(),
+            change,
+        });
     }
-    for d in &old_docs {
-        if !new_ids.contains_key(&d.id) {
+    for id in old_docs.iter().filter_map(|d| d.id.as_ref()) {
+        if !new_ids.contains_key(id) {
             objects.push(ObjectChange {
-                id: d.id.clone(),
+                id: id.clone(),
                 change: Change::Removed,
             });
         }
@@ -373,12 +493,15 @@ fn diff_file(cluster: &str, file: &str, change: Change, old: &str, new: &str) ->
     }
 }
 
-/// The object a line (0-based) falls in.
-fn object_at(docs: &[Doc], line: usize) -> Option<&ObjectId> {
+/// The object a line (0-based) falls in (named on the spot when it has a twin).
+fn object_at(docs: &[Doc], line: usize, file: &str) -> Option<ObjectId> {
     docs.iter()
         .find(|d| line >= d.lines.0 && line < d.lines.1.max(d.lines.0 + 1))
         .or_else(|| docs.iter().rev().find(|d| d.lines.0 <= line))
-        .map(|d| &d.id)
+        .map(|d| {
+            d.id.clone()
+                .unwrap_or_else(|| identity(&d.text, file, d.index))
+        })
 }
 
 fn unified(
@@ -415,9 +538,9 @@ fn unified(
             .find(|op| op.tag() != DiffTag::Equal)
             .and_then(|op| {
                 if op.new_range().is_empty() {
-                    object_at(old_docs, op.old_range().start)
+                    object_at(old_docs, op.old_range().start, file)
                 } else {
-                    object_at(new_docs, op.new_range().start)
+                    object_at(new_docs, op.new_range().start, file)
                 }
             });
         let _ = write!(
@@ -561,11 +684,18 @@ mod tests {
         );
     }
 
+    fn named(text: &str, file: &str) -> Vec<String> {
+        let mut docs = split_docs(text);
+        name_unmatched(&mut docs, &[], file);
+        docs.iter()
+            .map(|d| d.id.as_ref().unwrap().to_string())
+            .collect()
+    }
+
     #[test]
     fn duplicate_and_unparsable_documents_get_distinct_names() {
         let text = format!("{CM}{CM}---\n# Source: x/templates/bad.yaml\n: : [\n");
-        let docs = split_docs(&text, "x.yaml");
-        let names: Vec<String> = docs.iter().map(|d| d.id.to_string()).collect();
+        let names = named(&text, "x.yaml");
         assert_eq!(names[0], "ConfigMap web/cfg");
         assert_eq!(names[1], "ConfigMap web/cfg (2)");
         assert_eq!(names[2], "document x/templates/bad.yaml #3");
@@ -574,8 +704,46 @@ mod tests {
     #[test]
     fn kustomization_is_an_object_named_by_its_file() {
         let k = "# Generated by wayfinder. Do not edit.\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - a.yaml\n";
-        let docs = split_docs(k, "kustomization.yaml");
-        assert_eq!(docs[0].id.to_string(), "Kustomization kustomization");
+        assert_eq!(
+            named(k, "kustomization.yaml"),
+            ["Kustomization kustomization"]
+        );
+    }
+
+    #[test]
+    fn the_line_scanner_agrees_with_the_parser_or_steps_aside() {
+        let docs = [
+            CM,
+            SVC,
+            CR,
+            "kind: Secret\nmetadata:\n  labels:\n    name: not-this\n  name: 'quoted' # c\n  namespace: \"ns\"\n",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n    namespace: four\n    name: spaces\ndata:\n  name: x\n",
+            "kind: A\nmetadata: {name: flow}\n",
+            "kind: \"esc\\u0041\"\nmetadata:\n  name: x\n",
+            "kind: List\nitems: []\n",
+        ];
+        for d in docs {
+            let parsed = parsed_identity(d);
+            if let Some(quick) = quick_identity(d) {
+                assert_eq!(quick, parsed, "{d}");
+            }
+        }
+        assert_eq!(
+            quick_identity(docs[3]),
+            Some(("Secret".into(), "ns".into(), "quoted".into()))
+        );
+        assert_eq!(quick_identity(docs[5]), None);
+        assert_eq!(quick_identity(docs[6]), None);
+        assert_eq!(parsed_identity(docs[5]).2, "flow");
+    }
+
+    #[test]
+    fn identical_documents_are_not_reported_even_when_moved() {
+        let old = tree(&[("a", "app.yaml", &format!("{CM}{SVC}"))]);
+        let new = tree(&[("a", "app.yaml", &format!("{SVC}{CM}"))]);
+        let d = diff_trees(&old, &new);
+        assert_eq!(d.clusters.len(), 1, "the file changed");
+        assert!(d.clusters[0].files[0].objects.is_empty());
     }
 
     #[test]

@@ -34,10 +34,10 @@ mod upgrade;
 pub use diff::{
     diff_trees, Change, ClusterDiff, FileDiff, FleetDiff, ObjectChange, ObjectId, Stat,
 };
-pub use publish::{publish, PublishOptions, PublishOutcome, RetryHook, DEFAULT_ATTEMPTS};
+pub use publish::{publish, redact, PublishOptions, PublishOutcome, RetryHook, DEFAULT_ATTEMPTS};
 pub use rendered::{
-    build_and_read, checkout_revision, cluster_names, read_dir_tree, render_revision, Checkout,
-    RenderedTree, Selection,
+    build_and_read, build_selected, checkout_revision, cluster_names, read_dir_tree,
+    render_revision, Checkout, RenderedTree, Selection,
 };
 pub use upgrade::{
     commit_upgrade, parse_pin, plan_upgrade, preflight, select_clusters, UpgradeEdit, UpgradePlan,

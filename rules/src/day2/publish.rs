@@ -88,6 +88,23 @@ fn backoff(n: usize) -> Duration {
     Duration::from_millis((base / 2 + jitter).min(1500))
 }
 
+/// The URL as shown in messages: a password or token in it is hidden.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let host_end = rest.find('/').unwrap_or(rest.len());
+        if let Some(at) = rest[..host_end].rfind('@') {
+            let userinfo = &rest[..at];
+            let host = &rest[at + 1..];
+            return match userinfo.split_once(':') {
+                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+                None if scheme.starts_with("http") => format!("{scheme}://***@{host}"),
+                None => url.to_string(),
+            };
+        }
+    }
+    url.to_string()
+}
+
 /// Normalizes `--path`: no `..`, no leading `/`; `""` or `.` is the top.
 fn clean_prefix(p: &str) -> Result<String, Day2Error> {
     let parts: Vec<&str> = p
@@ -268,8 +285,8 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<PublishOutcome, Day2Error> {
             None
         } else {
             return Err(Day2Error::NotARemote {
-                url: opts.url.clone(),
-                message: first_error(&fetch.stderr),
+                url: redact(&opts.url),
+                message: first_error(&fetch.stderr).replace(&url, &redact(&url)),
             });
         };
         // 2. The commit.
@@ -300,10 +317,18 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<PublishOutcome, Day2Error> {
                 files: files.len(),
             });
         }
+        let hidden = redact(&url);
+        let scrub = |m: String| {
+            if hidden == url {
+                m
+            } else {
+                m.replace(&url, &hidden)
+            }
+        };
         match classify_push(&push.stdout, &push.stderr) {
             PushFailure::Moved(why) => {
                 if let Some(f) = opts.on_retry {
-                    f(attempt, &why);
+                    f(attempt, &scrub(why));
                 }
                 if attempt < attempts {
                     std::thread::sleep(backoff(attempt));
@@ -311,14 +336,14 @@ pub fn publish(opts: &PublishOptions<'_>) -> Result<PublishOutcome, Day2Error> {
             }
             PushFailure::Hook(message) => {
                 return Err(Day2Error::HookRejected {
-                    url: opts.url.clone(),
-                    message,
+                    url: redact(&opts.url),
+                    message: scrub(message),
                 })
             }
             PushFailure::Other(message) => {
                 return Err(Day2Error::PushRejected {
-                    url: opts.url.clone(),
-                    message,
+                    url: redact(&opts.url),
+                    message: scrub(message),
                 })
             }
         }
@@ -452,6 +477,20 @@ mod tests {
             classify_push("", "fatal: unable to access"),
             PushFailure::Other(_)
         ));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_hidden() {
+        assert_eq!(
+            redact("https://bot:s3cret@git.example/acme/gitops.git"),
+            "https://bot:***@git.example/acme/gitops.git"
+        );
+        assert_eq!(redact("/srv/git/gitops.git"), "/srv/git/gitops.git");
+        assert_eq!(redact("ssh://git@host/x.git"), "ssh://git@host/x.git");
+        assert_eq!(
+            redact("https://ghp_token@git.example/x.git"),
+            "https://***@git.example/x.git"
+        );
     }
 
     #[test]

@@ -183,16 +183,18 @@ pub fn cluster_names(session: &Session) -> BTreeSet<String> {
     session.ws.clusters.iter().map(|c| c.name.clone()).collect()
 }
 
-/// Builds the selected clusters of `session` and reads their rendered output.
+/// Builds the selected clusters of `session` (all of them when `sel` is empty); returns the
+/// names of the clusters built. A failed action is an error: its side cannot be compared or
+/// published.
 ///
 /// `state` names the side for messages (`the working tree`, `revision HEAD~1`).
-pub fn build_and_read(
-    session: &Session,
+pub fn build_selected<'s>(
+    session: &'s Session,
     store: &dyn Store,
     opts: &BuildOptions<'_>,
     sel: &Selection,
     state: &str,
-) -> Result<RenderedTree, Day2Error> {
+) -> Result<Vec<&'s str>, Day2Error> {
     let names: Vec<&str> = session
         .ws
         .clusters
@@ -201,7 +203,7 @@ pub fn build_and_read(
         .filter(|n| sel.cluster(n))
         .collect();
     if names.is_empty() {
-        return Ok(RenderedTree::default());
+        return Ok(names);
     }
     let targets = if sel.is_all() {
         Vec::new()
@@ -234,7 +236,31 @@ pub fn build_and_read(
             targets: failed,
         });
     }
-    read_clusters(&session.out_dir().join("clusters"), names.into_iter(), sel)
+    Ok(names)
+}
+
+/// Builds the selected clusters of `session` and reads their rendered output.
+///
+/// `state` names the side for messages (`the working tree`, `revision HEAD~1`).
+pub fn build_and_read(
+    session: &Session,
+    store: &dyn Store,
+    opts: &BuildOptions<'_>,
+    sel: &Selection,
+    state: &str,
+) -> Result<RenderedTree, Day2Error> {
+    let names = build_selected(session, store, opts, sel, state)?;
+    if names.is_empty() {
+        return Ok(RenderedTree::default());
+    }
+    let t0 = std::time::Instant::now();
+    let tree = read_clusters(&session.out_dir().join("clusters"), names.into_iter(), sel);
+    tracing::debug!(
+        ms = t0.elapsed().as_millis() as u64,
+        state,
+        "read the rendered tree"
+    );
+    tree
 }
 
 /// A checkout of one revision's workspace, released (and removed when temporary) on drop.
@@ -274,7 +300,8 @@ pub fn checkout_revision(root: &Path, rev: &str) -> Result<Checkout, Day2Error> 
     } else {
         format!("{commit}:{prefix_trim}")
     };
-    let Some(tree) = git.try_rev_parse(&format!("{spec}^{{tree}}"))? else {
+    // (`rev:path^{tree}` would read `path^{tree}` as the path: `spec` names a tree as is.)
+    let Some(tree) = git.try_rev_parse(&spec)? else {
         return Err(Day2Error::NoWorkspaceAtRevision {
             rev: rev.to_string(),
             path: prefix_trim.to_string(),
@@ -313,8 +340,16 @@ pub fn checkout_revision(root: &Path, rev: &str) -> Result<Checkout, Day2Error> 
         .map_err(|e| Day2Error::Io(format!("cannot create `{}`: {e}", dir.display())))?;
     let index = dir.with_extension("index");
     let work_tree = format!("--work-tree={}", dir.display());
-    git.with_env("GIT_INDEX_FILE", &index.display().to_string())
-        .run(&[work_tree.as_str(), "read-tree", "--reset", "-u", &tree])?;
+    let indexed = git.with_env("GIT_INDEX_FILE", &index.display().to_string());
+    let args = [work_tree.as_str(), "read-tree", "--reset", "-u", &tree];
+    if indexed.run(&args).is_err() {
+        // A checkout left broken (an interrupted run, a corrupt index): start it afresh.
+        let _ = std::fs::remove_file(&index);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Day2Error::Io(format!("cannot create `{}`: {e}", dir.display())))?;
+        indexed.run(&args)?;
+    }
     Ok(checkout)
 }
 
@@ -352,13 +387,20 @@ pub fn render_revision(
     opts: &BuildOptions<'_>,
     sel: &Selection,
 ) -> Result<(RenderedTree, BTreeSet<String>, String), Day2Error> {
+    let t0 = std::time::Instant::now();
     let checkout = checkout_revision(root, rev)?;
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, rev, "checked out");
     let session = Session::open(&checkout.root, store).map_err(|e| Day2Error::RevisionLoad {
         rev: rev.to_string(),
         source: e,
     })?;
     let names = cluster_names(&session);
+    tracing::debug!(ms = t0.elapsed().as_millis() as u64, "loaded the revision");
     let tree = build_and_read(&session, store, opts, sel, &format!("revision `{rev}`"))?;
+    tracing::debug!(
+        ms = t0.elapsed().as_millis() as u64,
+        "built and read the revision"
+    );
     Ok((tree, names, checkout.commit.clone()))
 }
 
