@@ -233,6 +233,11 @@ impl Session {
         let Some(record) = record else {
             return Session::open(root, store).map(FastStart::Full);
         };
+        let mut record = record;
+        record.checked_at_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(0);
         let check = record.check(root);
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
@@ -266,7 +271,10 @@ impl Session {
                     None => Session::open(root, store).map(FastStart::Full),
                 }
             }
-            Check::Clusters(_) if !record.summary.is_some_and(|d| store.has_blob(&d)) => {
+            Check::Clusters(_)
+                if record.ambiguous_charts
+                    || !record.summary.is_some_and(|d| store.has_blob(&d)) =>
+            {
                 Session::open(root, store).map(FastStart::Full)
             }
             Check::Clusters(set) => {
@@ -721,9 +729,6 @@ impl Session {
                     }
                 }
             }
-            for chart in self.ws.charts.keys() {
-                walk_dirs(root, chart, &mut dirs, 0);
-            }
             dirs.push(out_rel.clone());
             dirs.push(format!("{out_rel}/clusters"));
         } else {
@@ -748,6 +753,10 @@ impl Session {
                 }
             }
         }
+        // Chart trees (a partial build may have started using a chart).
+        for chart in self.ws.charts.keys() {
+            walk_dirs(root, chart, &mut dirs, 0);
+        }
         for &i in &touched_clusters {
             if let Some(c) = clusters.get(i) {
                 dirs.push(format!("{out_rel}/clusters/{}", c.name));
@@ -755,13 +764,60 @@ impl Session {
         }
         paths.extend(dirs.into_iter().map(|d| (d, true)));
         let mut fresh = stamp_entries(root, paths, &owners);
+        // A group file that is gone is covered by its directory's stamp.
+        fresh.retain(|e| e.dir || e.stamp.is_some() || !matches!(e.owner, Owner::Group(_)));
+        // Who reads each input file: a file in one cluster's (or group's) directory that
+        // another cluster, another group or a voyage reads belongs to the workspace.
+        let index: HashMap<&str, u32> = clusters
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.as_str(), i as u32))
+            .collect();
+        let mut users: HashMap<&str, BTreeSet<u32>> = HashMap::new();
+        for c in &self.ws.clusters {
+            let Some(&i) = index.get(c.name.as_str()) else {
+                continue;
+            };
+            users.entry(c.file.as_str()).or_default().insert(i);
+            for comp in &c.components {
+                for (v, _) in &comp.values {
+                    users.entry(v.as_str()).or_default().insert(i);
+                }
+            }
+        }
+        let mut voyage_files: HashSet<&str> = HashSet::new();
+        for v in &self.ws.voyages {
+            voyage_files.insert(v.file.as_str());
+            for comp in &v.components {
+                voyage_files.extend(comp.values.iter().map(|(f, _)| f.as_str()));
+            }
+        }
+        let file_owner = |path: &str| -> Owner {
+            let by_path = owners.of(path, false);
+            if voyage_files.contains(path) {
+                return Owner::Workspace;
+            }
+            let readers = users.get(path);
+            let all = |f: &dyn Fn(u32) -> bool| readers.is_none_or(|r| r.iter().all(|&i| f(i)));
+            match by_path {
+                Owner::Cluster(i) if all(&|u| u == i) => by_path,
+                Owner::Group(g)
+                    if all(&|u| {
+                        clusters.get(u as usize).map(|c| &c.group) == groups.get(g as usize)
+                    }) =>
+                {
+                    by_path
+                }
+                _ => Owner::Workspace,
+            }
+        };
         // Input files, with the stamps they were digested under.
         for f in self.ws.files.keys() {
             fresh.push(crate::fast::Entry {
                 path: f.clone(),
                 dir: false,
                 stamp: stamps.get(f).copied(),
-                owner: owners.of(f, false),
+                owner: file_owner(f),
             });
         }
         // Output files outside `out/clusters/` (chart archives), with the stamps they were
@@ -770,7 +826,7 @@ impl Session {
         // the next build that renders that cluster rewrites the file).
         let clusters_prefix = format!("{out_rel}/clusters/");
         for (path, (stamp, _)) in &record.outputs {
-            if self.partial.is_some() || path.starts_with(&clusters_prefix) {
+            if path.starts_with(&clusters_prefix) {
                 continue;
             }
             fresh.push(crate::fast::Entry {
@@ -780,7 +836,14 @@ impl Session {
                 owner: owners.of(path, false),
             });
         }
-        for e in fresh {
+        for mut e in fresh {
+            // A partial build sees only some readers: an owner never gets narrower.
+            if entries
+                .get(&e.path)
+                .is_some_and(|old| old.owner == Owner::Workspace)
+            {
+                e.owner = Owner::Workspace;
+            }
             entries.insert(e.path.clone(), e);
         }
         for o in outcomes {
@@ -795,13 +858,29 @@ impl Session {
         }
         let fast = FastRecord {
             version: crate::fast::version(),
-            started_ns: self.digests.loaded_at_ns(),
+            started_ns: match &self.partial {
+                Some((rec, _)) => rec.checked_at_ns.min(self.digests.loaded_at_ns()),
+                None => self.digests.loaded_at_ns(),
+            },
             clusters,
             groups,
             entries: entries.into_values().collect(),
             summary: Some(summary),
             actions: lines.len() as u64,
             warnings: all_warnings.into_iter().collect(),
+            ambiguous_charts: {
+                let mut bases = HashSet::new();
+                let here = self
+                    .ws
+                    .charts
+                    .keys()
+                    .any(|p| !bases.insert(p.rsplit('/').next().unwrap_or(p)));
+                here || self
+                    .partial
+                    .as_ref()
+                    .is_some_and(|(r, _)| r.ambiguous_charts)
+            },
+            checked_at_ns: 0,
         };
         store
             .save_state_unsynced(&format!("fast-{}", self.id), &fast.encode())
@@ -810,6 +889,9 @@ impl Session {
 
     /// Saves the stat and model caches when they changed.
     pub fn save(&self, store: &dyn Store) -> Result<(), BuildError> {
+        if self.partial.is_some() {
+            self.digests.keep_previous();
+        }
         if self.digests.changed() || self.raw_stat.is_none() {
             let bytes = self.digests.encode();
             if self.raw_stat.as_deref() != Some(&bytes) {
@@ -817,9 +899,6 @@ impl Session {
                     .save_state_unsynced(&format!("stat-{}", self.id), &bytes)
                     .map_err(|e| BuildError::Io(e.message))?;
             }
-        }
-        if self.partial.is_some() {
-            self.digests.keep_previous();
         }
         let model = self.models.encode(self.partial.is_some());
         if self.raw_model.as_deref() != Some(&model) {
@@ -1115,7 +1194,7 @@ fn list_subdirs(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
-                .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+                .filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()))
                 .filter_map(|e| e.file_name().into_string().ok())
                 .collect()
         })

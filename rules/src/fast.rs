@@ -76,6 +76,12 @@ pub(crate) struct FastRecord {
     pub actions: u64,
     /// Warnings of the recorded build, repeated by a no-op.
     pub warnings: Vec<String>,
+    /// Two charts of the workspace share a directory name, so chart target names depend on
+    /// which charts a build loads: partial builds are off.
+    pub ambiguous_charts: bool,
+    /// When this run started checking the record (not persisted): a partial build's new
+    /// record trusts no stamp taken after it.
+    pub checked_at_ns: i64,
 }
 
 /// What [`FastRecord::check`] found.
@@ -178,6 +184,7 @@ impl FastRecord {
             Some(d) => w.u64(1).digest(d),
         };
         w.u64(self.actions);
+        w.u64(self.ambiguous_charts as u64);
         w.u64(self.warnings.len() as u64);
         for m in &self.warnings {
             w.str(m);
@@ -237,6 +244,7 @@ impl FastRecord {
             _ => return None,
         };
         rec.actions = r.u64()?;
+        rec.ambiguous_charts = r.u64()? == 1;
         for _ in 0..r.count(8)? {
             rec.warnings.push(r.str()?.to_string());
         }
@@ -319,7 +327,7 @@ pub(crate) fn walk_dirs(root: &Path, rel: &str, out: &mut Vec<String>, depth: us
     out.push(rel.to_string());
     let mut subs: Vec<String> = rd
         .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
+        .filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n != ".git")
         .collect();
@@ -481,6 +489,8 @@ mod tests {
             summary: None,
             actions: 3,
             warnings: vec!["w".into()],
+            ambiguous_charts: true,
+            checked_at_ns: 0,
         };
         let back = FastRecord::decode(&rec.encode()).unwrap();
         assert_eq!(back, rec);

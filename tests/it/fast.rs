@@ -229,3 +229,71 @@ fn renaming_a_cluster_onto_another_is_still_reported() {
     run.assert_bad_input();
     run.assert_stderr_mentions(&["peu01", "also used by"]);
 }
+
+#[test]
+fn a_file_one_cluster_reads_from_another_clusters_directory_rebuilds_both() {
+    let ws = Workspace::example();
+    // peu01 layers peu02's overlay on top of its own.
+    ws.replace(
+        "clusters/gauss/peu01/cluster.toml",
+        r#"values = ["values/ingress-nginx.yaml"]"#,
+        r#"values = ["values/ingress-nginx.yaml", "../peu02/values/ingress-nginx.yaml"]"#,
+    );
+    ws.build(&[]);
+    settle();
+    ws.build(&[]);
+    settle();
+    ws.append(
+        "clusters/gauss/peu02/values/ingress-nginx.yaml",
+        "commonLabels:\n  acme.example/shared-edit: yes\n",
+    );
+    let run = build_v(&ws);
+    run.assert_success();
+    for c in ["peu01", "peu02"] {
+        assert!(
+            ws.read(&format!("out/clusters/{c}/ingress-nginx.yaml"))
+                .contains("acme.example/shared-edit"),
+            "{c} reads the edited file: {}",
+            run.stderr
+        );
+    }
+    assert_same_as_scratch(&ws);
+}
+
+#[test]
+fn a_chart_a_partial_build_starts_using_is_watched() {
+    let ws = warmed();
+    // A chart nobody used at the last whole build; hdev01 starts using it (a partial
+    // build: only hdev01's own files changed).
+    ws.copy("charts/oauth2-proxy", "charts/probe-chart");
+    ws.copy(
+        "clusters/gauss/peu02/values/oauth2-proxy.yaml",
+        "clusters/hopper/hdev01/values/oauth2-proxy.yaml",
+    );
+    ws.append(
+        "clusters/hopper/hdev01/cluster.toml",
+        "\n[components.oauth2-proxy]\nchart = \"charts/probe-chart\"\nnamespace = \"auth\"\nvalues = [\"values/oauth2-proxy.yaml\"]\n",
+    );
+    build_v(&ws);
+    settle();
+    build_v(&ws);
+    settle();
+    // A new template in that chart must reach the output.
+    ws.write(
+        "charts/probe-chart/templates/fast-path-probe.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fast-path-probe\n",
+    );
+    let run = build_v(&ws);
+    assert!(
+        verdict(&run).is_some_and(|v| v != "Clean"),
+        "a new template in a used chart is not a no-op: {}",
+        run.stderr
+    );
+    assert!(
+        ws.read("out/clusters/hdev01/oauth2-proxy.yaml")
+            .contains("fast-path-probe"),
+        "{}",
+        run.stderr
+    );
+    assert_same_as_scratch(&ws);
+}

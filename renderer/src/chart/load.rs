@@ -379,10 +379,7 @@ fn load_files(
                 let v1 = meta::api_version(md) == "v1";
                 meta::overlay_requirements(md, &f.data)?;
                 if v1 {
-                    chart.files.push(ChartFile {
-                        name: f.name,
-                        data,
-                    });
+                    chart.files.push(ChartFile { name: f.name, data });
                 }
             }
             "requirements.lock" => {
@@ -390,22 +387,15 @@ fn load_files(
                     .map_err(|e| err(format!("cannot load requirements.lock: {e}")))?;
                 let md = metadata.get_or_insert_with(Data::empty_map);
                 if meta::api_version(md) == "v1" {
-                    chart.files.push(ChartFile {
-                        name: f.name,
-                        data,
-                    });
+                    chart.files.push(ChartFile { name: f.name, data });
                 }
             }
-            _ if name.starts_with("templates/") => chart.templates.push(ChartFile {
-                name: f.name,
-                data,
-            }),
+            _ if name.starts_with("templates/") => {
+                chart.templates.push(ChartFile { name: f.name, data })
+            }
             _ if name.starts_with("charts/") => {
                 if ext(name) == ".prov" {
-                    chart.files.push(ChartFile {
-                        name: f.name,
-                        data,
-                    });
+                    chart.files.push(ChartFile { name: f.name, data });
                     continue;
                 }
                 let fname = &name["charts/".len()..];
@@ -416,10 +406,7 @@ fn load_files(
                     data: f.data,
                 });
             }
-            _ => chart.files.push(ChartFile {
-                name: f.name,
-                data,
-            }),
+            _ => chart.files.push(ChartFile { name: f.name, data }),
         }
     }
     let Some(metadata) = metadata else {

@@ -71,7 +71,7 @@ fn quick_scan(s: &mut Scan<'_>) -> Option<QuickHead> {
     if s.i < s.lines.len() {
         return None;
     }
-    Some(std::mem::take(&mut s.head).finish()?)
+    std::mem::take(&mut s.head).finish()
 }
 
 struct Line<'a> {

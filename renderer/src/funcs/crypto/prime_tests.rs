@@ -7,7 +7,7 @@ fn is_prime_naive(n: u64) -> bool {
     }
     let mut d = 2u64;
     while d * d <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             return false;
         }
         d += 1;
@@ -192,10 +192,10 @@ fn random_primes_have_the_promised_shape() {
     let mut x = mt.one; // 1, then 2, 3, 4, 5 in Montgomery form (x + one each step)
     for b in 2..6 {
         let mut carry = false;
-        for i in 0..4 {
-            let (s, c1) = x[i].overflowing_add(mt.one[i]);
+        for (xi, oi) in x.iter_mut().zip(mt.one.iter()) {
+            let (s, c1) = xi.overflowing_add(*oi);
             let (s, c2) = s.overflowing_add(u64::from(carry));
-            x[i] = s;
+            *xi = s;
             carry = c1 | c2;
         }
         if carry || ge(&x, &p) {
