@@ -207,7 +207,11 @@ fn a_registry_that_is_down_fails_clearly_and_leaves_the_workspace_intact() {
 #[test]
 fn no_registry_configured_is_bad_input() {
     let ws = Workspace::example();
-    ws.replace("workspace.toml", "url = \"oci://127.0.0.1:5000/acme\"", "");
+    ws.replace(
+        "workspace.toml",
+        &format!("url = \"{}\"", example_registry_url()),
+        "",
+    );
     let run = push(&ws, &[], &[]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     run.assert_stderr_mentions(&["no registry to push to"]);
@@ -493,7 +497,7 @@ fn a_cluster_pinned_to_a_version_only_the_registry_has_renders_from_the_artifact
     let prefix = unique("pull");
     ws.replace(
         "workspace.toml",
-        "oci://127.0.0.1:5000/acme",
+        &example_registry_url(),
         &format!("oci://{reg}/{prefix}"),
     );
     push(&ws, &[], &["--plain-http", "voyage:core"]).assert_success();
@@ -544,7 +548,7 @@ fn an_old_pin_that_cannot_be_pulled_is_still_a_clear_error() {
     // A registry that is down.
     ws.replace(
         "workspace.toml",
-        "oci://127.0.0.1:5000/acme",
+        &example_registry_url(),
         "oci://127.0.0.1:9/acme",
     );
     let run = ws.run(&["build"]);
@@ -688,4 +692,12 @@ fn a_registry_killed_mid_push_never_has_a_tag_on_missing_blobs_and_the_push_comp
         let (status, _) = http_get(&host, &format!("/v2/acme/voyages/core/blobs/{d}"), "*/*");
         assert_eq!(status, 200, "blob {d} of the tagged manifest is missing");
     }
+}
+
+/// The example's `[registry] url` as the harness left it (pointed at the test registry).
+fn example_registry_url() -> String {
+    format!(
+        "oci://{}/acme",
+        wayfinder_tests::servers::registry().unwrap_or_else(|| "127.0.0.1:5000".into())
+    )
 }

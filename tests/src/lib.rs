@@ -39,12 +39,17 @@ pub use tree::{snapshot, FileState, Tree};
 pub use workspace::{copy_tree, repo_root, shared_dir, wayfinder_bin, Workspace};
 
 /// True when `needle` occurs in `haystack` once whitespace and the
-/// box-drawing characters of graphical diagnostics are ignored, so a
+/// box-drawing characters and ASCII gutters (`|`) of diagnostics are ignored, so a
 /// message wrapped over several lines still matches.
 pub fn contains_loose(haystack: &str, needle: &str) -> bool {
     fn squash(s: &str) -> String {
         s.chars()
-            .filter(|c| !c.is_whitespace() && !('\u{2500}'..='\u{257f}').contains(c) && *c != '·')
+            .filter(|c| {
+                !c.is_whitespace()
+                    && !('\u{2500}'..='\u{257f}').contains(c)
+                    && *c != '·'
+                    && *c != '|'
+            })
             .collect()
     }
     squash(haystack).contains(&squash(needle))

@@ -190,6 +190,9 @@ pub(crate) struct Shared {
     counters: Counters,
     /// sha256s known to be on the remote (uploaded or downloaded by this build).
     known: Mutex<HashSet<String>>,
+    /// Blobs an upload thread is sending now: another thread waits instead of sending the
+    /// same blob at the same time (registries can reject concurrent identical uploads).
+    uploading: (Mutex<HashSet<String>>, std::sync::Condvar),
     /// The first rejected download, and how many entries were ignored as unsigned.
     first_rejected: Mutex<Option<String>>,
     unsigned: AtomicU32,
@@ -229,10 +232,52 @@ impl Shared {
         self.known.lock().is_ok_and(|k| k.contains(sha256))
     }
 
+    /// Waits until no other thread uploads `sha256`, then claims it until the guard drops.
+    fn claim_upload(&self, sha256: &str) -> UploadClaim<'_> {
+        let (set, cv) = &self.uploading;
+        if let Ok(mut s) = set.lock() {
+            while s.contains(sha256) {
+                match cv.wait(s) {
+                    Ok(g) => s = g,
+                    Err(_) => {
+                        return UploadClaim {
+                            shared: self,
+                            sha256: None,
+                        }
+                    }
+                }
+            }
+            s.insert(sha256.to_string());
+        }
+        UploadClaim {
+            shared: self,
+            sha256: Some(sha256.to_string()),
+        }
+    }
+
     fn mark_known(&self, sha256: &str) {
         if let Ok(mut k) = self.known.lock() {
             k.insert(sha256.to_string());
         }
+    }
+}
+
+/// A claim on uploading one blob (see [`Shared::claim_upload`]).
+struct UploadClaim<'a> {
+    shared: &'a Shared,
+    sha256: Option<String>,
+}
+
+impl Drop for UploadClaim<'_> {
+    fn drop(&mut self) {
+        let Some(sha) = self.sha256.take() else {
+            return;
+        };
+        let (set, cv) = &self.shared.uploading;
+        if let Ok(mut s) = set.lock() {
+            s.remove(&sha);
+        }
+        cv.notify_all();
     }
 }
 
@@ -274,6 +319,7 @@ impl RemoteCache {
             breaker: Breaker::default(),
             counters: Counters::default(),
             known: Mutex::new(HashSet::new()),
+            uploading: (Mutex::new(HashSet::new()), std::sync::Condvar::new()),
             first_rejected: Mutex::new(None),
             unsigned: AtomicU32::new(0),
         });

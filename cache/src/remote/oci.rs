@@ -18,7 +18,6 @@
 //! over HTTPS. Credentials: WAYFINDER_REMOTE_CACHE_USERNAME/_PASSWORD, else the registry
 //! lookup of `wayfinder-oci` (WAYFINDER_REGISTRY_USERNAME/_PASSWORD, the Docker config).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -36,8 +35,8 @@ const ANNOTATION: &str = "dev.wayfinder.cache.entry";
 pub(crate) struct OciBackend {
     registry: Registry,
     repository: String,
-    /// The empty config blob is known to be in the repository.
-    config_ready: AtomicBool,
+    /// The empty config blob is known to be in the repository (one thread uploads it).
+    config_ready: std::sync::Mutex<bool>,
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -75,17 +74,21 @@ impl OciBackend {
         Ok(OciBackend {
             registry,
             repository: repository.to_string(),
-            config_ready: AtomicBool::new(false),
+            config_ready: std::sync::Mutex::new(false),
         })
     }
 
     fn empty_config(&self) -> Result<Value, RemoteError> {
         let digest = wayfinder_oci::sha256_digest(b"{}");
-        if !self.config_ready.load(Ordering::Relaxed) {
+        let mut ready = self
+            .config_ready
+            .lock()
+            .map_err(|_| RemoteError::new("an upload thread panicked"))?;
+        if !*ready {
             self.registry
                 .ensure_blob(&self.repository, &digest, b"{}")
                 .map_err(oci_error)?;
-            self.config_ready.store(true, Ordering::Relaxed);
+            *ready = true;
         }
         Ok(json!({"mediaType": EMPTY_TYPE, "digest": digest, "size": 2}))
     }

@@ -153,6 +153,7 @@ fn upload(shared: &Shared, job: Job) {
     for (name, blake3, data) in job.outputs {
         let sha256 = sha256_hex(&data);
         let size = data.len() as u64;
+        let _claim = (!shared.is_known(&sha256)).then(|| shared.claim_upload(&sha256));
         if !shared.is_known(&sha256) {
             if !shared.breaker.allow() {
                 return;
