@@ -128,6 +128,28 @@ impl FastRecord {
         if changed.is_empty() {
             return Check::Clean;
         }
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let first: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|e| match (e.stamp, stamp_of(&root.join(&e.path))) {
+                    (Some(old), Some(new)) => {
+                        old != new || old.mtime_ns >= limit || old.ctime_ns >= limit
+                    }
+                    _ => true,
+                })
+                .map(|e| {
+                    format!(
+                        "{} {:?} now {:?}",
+                        e.path,
+                        e.stamp,
+                        stamp_of(&root.join(&e.path))
+                    )
+                })
+                .take(5)
+                .collect();
+            tracing::debug!(?first, limit, "changed since the last whole build");
+        }
         let mut out = BTreeSet::new();
         for o in changed {
             match o {
