@@ -257,7 +257,7 @@ fn wrong_credentials_name_the_registry_and_never_leak_the_password() {
     // The same through a Docker config with -vv.
     let docker = ws.tmp().join("home/.docker");
     std::fs::create_dir_all(&docker).unwrap();
-    let auth = base64(&format!("{user}:{canary}"));
+    let auth = crate::servers::base64(&format!("{user}:{canary}"));
     std::fs::write(
         docker.join("config.json"),
         format!(r#"{{"auths": {{"{reg}": {{"auth": "{auth}"}}}}}}"#),
@@ -283,7 +283,7 @@ fn good_credentials_from_the_docker_config_push() {
     let ws = Workspace::example();
     let docker = ws.tmp().join("home/.docker");
     std::fs::create_dir_all(&docker).unwrap();
-    let auth = base64(&format!("{user}:{pass}"));
+    let auth = crate::servers::base64(&format!("{user}:{pass}"));
     std::fs::write(
         docker.join("config.json"),
         format!(r#"{{"auths": {{"http://{reg}": {{"auth": "{auth}"}}}}}}"#),
@@ -440,40 +440,9 @@ fn http_get(host: &str, path: &str, accept: &str) -> (u16, Vec<u8>) {
     .expect("send");
     let mut resp = Vec::new();
     s.read_to_end(&mut resp).expect("read");
-    let text = String::from_utf8_lossy(&resp);
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let at = resp
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(resp.len(), |i| i + 4);
-    (status, resp[at..].to_vec())
+    crate::servers::parse_response(&resp)
 }
 
-fn base64(s: &str) -> String {
-    const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let b = s.as_bytes();
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &x)| acc | (u32::from(x) << (16 - 8 * i)));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The rendered files of one cluster, by name.
 fn cluster_out(ws: &Workspace, cluster: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(ws.out().join("clusters").join(cluster))
         .expect("cluster output")

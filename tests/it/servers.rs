@@ -33,7 +33,12 @@ fn http(method: &str, url: &str, body: &[u8], auth: Option<(&str, &str)>) -> (u1
     stream.write_all(body).expect("send body");
     let mut resp = Vec::new();
     stream.read_to_end(&mut resp).expect("read");
-    let text = String::from_utf8_lossy(&resp);
+    parse_response(&resp)
+}
+
+/// The status code and body of a raw HTTP/1.0 response.
+pub(crate) fn parse_response(resp: &[u8]) -> (u16, Vec<u8>) {
+    let text = String::from_utf8_lossy(resp);
     let status = text
         .split_whitespace()
         .nth(1)
@@ -42,12 +47,12 @@ fn http(method: &str, url: &str, body: &[u8], auth: Option<(&str, &str)>) -> (u1
     let body_at = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .map(|i| i + 4)
-        .unwrap_or(resp.len());
+        .map_or(resp.len(), |i| i + 4);
     (status, resp[body_at..].to_vec())
 }
 
-fn base64(s: &str) -> String {
+/// Standard base64 (for Basic auth headers).
+pub(crate) fn base64(s: &str) -> String {
     const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let b = s.as_bytes();
     let mut out = String::new();
