@@ -25,7 +25,7 @@ use crate::fast::{
     parse_summary, stamp_entries, summary_of_lines, walk_dirs, Check, FastCluster, FastRecord,
     Owner, Owners,
 };
-use crate::load::{load, LoadError, Loader, ModelCache, Workspace};
+use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
 
 /// A build that could not start or finish for reasons other than a failed action.
@@ -719,9 +719,9 @@ impl Session {
                 .iter()
                 .map(|c| (c.group.as_str(), c.dir.as_str()))
                 .collect();
-            for group in list_subdirs(&root.join("clusters")) {
+            for group in list_dirs(&root.join("clusters")) {
                 dirs.push(format!("clusters/{group}"));
-                for sub in list_subdirs(&root.join("clusters").join(&group)) {
+                for sub in list_dirs(&root.join("clusters").join(&group)) {
                     if sub == "values" {
                         walk_dirs(root, &format!("clusters/{group}/values"), &mut dirs, 0);
                     } else if !cluster_dirs.contains(&(group.as_str(), sub.as_str())) {
@@ -1187,20 +1187,6 @@ fn partial_prefixes(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<String> {
         .filter_map(|&i| rec.clusters.get(i as usize))
         .map(|c| c.name.clone())
         .collect()
-}
-
-/// The names of the subdirectories of `dir`, sorted (none if it cannot be read).
-fn list_subdirs(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| std::fs::metadata(e.path()).is_ok_and(|m| m.is_dir()))
-                .filter_map(|e| e.file_name().into_string().ok())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
 }
 
 /// The cluster a cluster-scoped target belongs to (`cluster:NAME`, `render:NAME/…`,

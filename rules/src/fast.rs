@@ -111,44 +111,29 @@ impl FastRecord {
             return Check::Full;
         }
         let limit = self.started_ns - RACY_WINDOW_NS;
+        let changed_entry = |e: &Entry| match (e.stamp, stamp_of(&root.join(&e.path))) {
+            (Some(old), Some(new)) => old != new || old.mtime_ns >= limit || old.ctime_ns >= limit,
+            _ => true,
+        };
         let changed: Vec<Owner> = self
             .entries
             .par_iter()
             .with_min_len(256)
-            .filter_map(|e| {
-                let ok = match (e.stamp, stamp_of(&root.join(&e.path))) {
-                    (Some(old), Some(new)) => {
-                        old == new && old.mtime_ns < limit && old.ctime_ns < limit
-                    }
-                    _ => false,
-                };
-                (!ok).then_some(e.owner)
-            })
+            .filter(|e| changed_entry(e))
+            .map(|e| e.owner)
             .collect();
         if changed.is_empty() {
             return Check::Clean;
         }
         if tracing::enabled!(tracing::Level::DEBUG) {
-            let first: Vec<String> = self
+            let first: Vec<&str> = self
                 .entries
                 .iter()
-                .filter(|e| match (e.stamp, stamp_of(&root.join(&e.path))) {
-                    (Some(old), Some(new)) => {
-                        old != new || old.mtime_ns >= limit || old.ctime_ns >= limit
-                    }
-                    _ => true,
-                })
-                .map(|e| {
-                    format!(
-                        "{} {:?} now {:?}",
-                        e.path,
-                        e.stamp,
-                        stamp_of(&root.join(&e.path))
-                    )
-                })
+                .filter(|e| changed_entry(e))
+                .map(|e| e.path.as_str())
                 .take(5)
                 .collect();
-            tracing::debug!(?first, limit, "changed since the last whole build");
+            tracing::debug!(?first, "changed since the last whole build");
         }
         let mut out = BTreeSet::new();
         for o in changed {

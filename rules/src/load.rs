@@ -436,7 +436,8 @@ impl<'a> Loader<'a> {
     }
 }
 
-fn list_dirs(dir: &Path) -> Vec<String> {
+/// The subdirectories of `dir` the loader looks at (not hidden ones), sorted.
+pub(crate) fn list_dirs(dir: &Path) -> Vec<String> {
     let mut out: Vec<String> = std::fs::read_dir(dir)
         .map(|rd| {
             rd.flatten()
