@@ -50,6 +50,7 @@ install_packages() {
     command -v htpasswd >/dev/null || missing+=(apache2-utils)
     command -v git >/dev/null || missing+=(git)
     command -v curl >/dev/null || missing+=(curl)
+    command -v openssl >/dev/null || missing+=(openssl)
     command -v python3 >/dev/null || missing+=(python3 python3-pip)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing ${missing[*]}"

@@ -2,8 +2,10 @@
 //!
 //! Builds what the pushes need (never the other way round: `wayfinder build` never pushes),
 //! then pushes each artifact; prints one line per push on stderr and, with `--json`, the
-//! build summary with one `push:…` action per push (`uploads`, `digest`, `reference`).
-//! Exit codes: 0 all pushed or unchanged; 1 a build or push failed (registry down, 401…);
+//! build summary with one `push:…` action per push (`key`: the manifest and the reference;
+//! `inputs.manifest`; `uploads`, `digest`, `reference`).
+//! Exit codes: 0 all pushed or unchanged; 1 a build or push failed (registry down, 401, an
+//! untrusted TLS certificate: the hint names `--ca-file`…);
 //! 2 bad input (no registry configured, bad URL or CA file, a version tag conflict).
 
 use std::path::PathBuf;
@@ -39,6 +41,19 @@ pub(crate) struct PushCmd {
 }
 
 pub(crate) fn run(args: &Cli, cmd: &PushCmd) -> u8 {
+    // Pinned voyages pulled while loading go to the cache directory this command uses.
+    if let Ok(root) = crate::commands::root() {
+        let config = wayfinder_rules::cache_dir_setting(&root);
+        let (dir, _) = wayfinder_cache::resolve_cache_dir(
+            args.global.cache_dir.as_deref(),
+            config.as_deref(),
+            Some(&root),
+        );
+        wayfinder_rules::package::use_cache_dir(&dir);
+    }
+    if let Some(ca) = &cmd.ca_file {
+        wayfinder_rules::package::use_ca_file(ca);
+    }
     let (_, cache, session) = match open_workspace(args) {
         Ok(w) => w,
         Err(code) => return code,

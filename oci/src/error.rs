@@ -27,6 +27,15 @@ pub enum OciError {
     )]
     Unreachable { registry: String, reason: String },
 
+    /// The TLS handshake failed: an untrusted certificate, or a registry without TLS.
+    #[error("TLS with registry `{registry}` failed: {reason}")]
+    #[diagnostic(code(wayfinder::oci::tls), help("{hint}"))]
+    Tls {
+        registry: String,
+        reason: String,
+        hint: String,
+    },
+
     /// 401 or 403: credentials missing or wrong.
     #[error("registry `{registry}` refused the credentials (HTTP {status}) for `{repository}`")]
     #[diagnostic(

@@ -154,6 +154,17 @@ fn chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// The hint for a TLS handshake failure described by `reason` (`None`: not one).
+fn tls_hint(reason: &str) -> Option<&'static str> {
+    if reason.contains("certificate") {
+        Some("the registry's certificate is not trusted: if a private CA signed it, pass `--ca-file CA.pem` or set SSL_CERT_FILE=CA.pem")
+    } else if reason.contains("corrupt message") || reason.contains("InvalidContentType") {
+        Some("the registry does not speak TLS here: use `--plain-http` for a loopback registry without TLS")
+    } else {
+        None
+    }
+}
+
 /// What went wrong with one attempt.
 enum Failure {
     /// Worth another try (5xx, 429, connection).
@@ -272,6 +283,15 @@ impl Registry {
         match e {
             OciDistributionError::UnauthorizedError { .. } => unauthorized(401),
             OciDistributionError::AuthenticationFailure(_) => unauthorized(401),
+            OciDistributionError::ServerError { message, .. }
+                if message.contains("HTTP request to an HTTPS server") =>
+            {
+                Failure::Fatal(OciError::Tls {
+                    registry,
+                    reason: message.trim().to_string(),
+                    hint: "the registry speaks TLS: drop `--plain-http`; for pulls from a loopback registry set WAYFINDER_REGISTRY_PLAIN_HTTP=0".into(),
+                })
+            }
             OciDistributionError::ServerError { code, message, .. } => match code {
                 401 | 403 => unauthorized(code),
                 404 => Failure::NotFound,
@@ -319,6 +339,14 @@ impl Registry {
                     };
                 }
                 let reason = chain(&r);
+                if let Some(hint) = tls_hint(&reason) {
+                    // Retrying cannot fix a certificate.
+                    return Failure::Fatal(OciError::Tls {
+                        registry,
+                        reason,
+                        hint: hint.to_string(),
+                    });
+                }
                 if r.is_connect() || r.is_timeout() || r.is_request() || r.is_body() {
                     Failure::Retry(OciError::Unreachable { registry, reason })
                 } else {
@@ -617,5 +645,17 @@ mod tests {
         .err()
         .unwrap();
         assert!(matches!(e, OciError::CaFile { .. }));
+    }
+
+    #[test]
+    fn tls_failures_get_a_hint_and_other_failures_none() {
+        let untrusted = "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer";
+        assert!(tls_hint(untrusted).is_some_and(|h| h.contains("--ca-file")));
+        let plain = "client error (Connect): received corrupt message of type InvalidContentType";
+        assert!(tls_hint(plain).is_some_and(|h| h.contains("--plain-http")));
+        assert_eq!(
+            tls_hint("tcp connect error: Connection refused (os error 111)"),
+            None
+        );
     }
 }

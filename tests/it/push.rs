@@ -139,9 +139,36 @@ fn pushing_twice_uploads_nothing_the_second_time() {
         "{refs:?}"
     );
 
+    // Every push is an action of its own: a key (the manifest and the reference) and the
+    // manifest as its input, in a summary the harness accepts.
+    let summary = first.summary();
+    let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    for a in summary.actions().iter().filter(|a| a.kind == "push") {
+        assert!(hex64(&a.key), "{a:?}");
+        assert!(a.inputs.get("manifest").is_some_and(|m| hex64(m)), "{a:?}");
+    }
+    let keys = |v: &serde_json::Value| -> std::collections::BTreeMap<String, String> {
+        pushes(v)
+            .iter()
+            .map(|a| (a["target"].to_string(), a["key"].to_string()))
+            .collect()
+    };
+    assert_eq!(keys(&v).len(), 2);
+
     let second = push(&ws, &[], &["--registry", &url, "--plain-http"]);
     second.assert_success();
     let v2 = json(&second);
+    assert_eq!(keys(&v2), keys(&v), "the same push has the same key");
+    // A dry run of the same push has its key; another place is another push.
+    let dry = push(&ws, &[], &["--registry", &url, "--dry-run"]);
+    assert_eq!(keys(&json(&dry)), keys(&v));
+    let elsewhere = format!("oci://{reg}/{}", unique("twice-elsewhere"));
+    let dry = push(&ws, &[], &["--registry", &elsewhere, "--dry-run"]);
+    let other = keys(&json(&dry));
+    assert!(
+        other.iter().all(|(t, k)| keys(&v).get(t) != Some(k)),
+        "{other:?}"
+    );
     assert_eq!(v2["uploads"], 0, "{v2}");
     assert!(pushes(&v2)
         .iter()
@@ -489,18 +516,19 @@ fn a_cluster_pinned_to_a_version_only_the_registry_has_renders_from_the_artifact
     assert_eq!(cluster_out(&ws, "peu01"), at_150, "{}", run.stderr);
     assert!(ws.path(".wayfinder/voyages").is_dir());
 
-    // Pulled once, recorded by tag and stored by digest; later builds reuse it.
-    let tag = ws.path(&format!(
-        ".wayfinder/voyages/tags/{reg}/{prefix}/voyages/core/1.5.0"
-    ));
-    let digest = std::fs::read_to_string(&tag).expect("the tag is recorded");
+    // Pulled once, recorded by tag and stored by digest in the cache dir; the workspace
+    // sees it through a link; later builds reuse it.
+    let tag = ws
+        .cache_dir()
+        .join(format!("voyages-v1/tags/{reg}/{prefix}/voyages/core/1.5.0"));
+    let digest = std::fs::read_to_string(&tag).expect("the tag is recorded in the cache");
     assert!(digest.starts_with("sha256:"));
-    assert!(ws
-        .path(&format!(
-            ".wayfinder/voyages/sha256-{}/config.json",
-            &digest[7..]
-        ))
-        .is_file());
+    let stored = ws
+        .cache_dir()
+        .join(format!("voyages-v1/sha256-{}", &digest[7..]));
+    assert!(stored.join("config.json").is_file());
+    let seen = ws.path(&format!(".wayfinder/voyages/sha256-{}", &digest[7..]));
+    assert!(seen.join("config.json").is_file());
     std::fs::remove_dir_all(ws.out()).expect("remove out/");
     ws.build(&[]);
     assert_eq!(cluster_out(&ws, "peu01"), at_150);
@@ -538,14 +566,29 @@ struct OwnRegistry {
 
 impl OwnRegistry {
     fn start(dir: &std::path::Path, port: u16) -> Option<OwnRegistry> {
+        Self::start_with(dir, port, None)
+    }
+
+    /// With `tls = (certificate, key)`, the registry speaks HTTPS only.
+    fn start_with(
+        dir: &std::path::Path,
+        port: u16,
+        tls: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Option<OwnRegistry> {
         let storage = dir.join("storage");
         std::fs::create_dir_all(&storage).ok()?;
         let config = dir.join("registry.yml");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                storage.display()
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\n  maintenance:\n    uploadpurging:\n      enabled: false\nhttp:\n  addr: 127.0.0.1:{port}\n{}",
+                storage.display(),
+                tls.map(|(c, k)| format!(
+                    "  tls:\n    certificate: {}\n    key: {}\n",
+                    c.display(),
+                    k.display()
+                ))
+                .unwrap_or_default()
             ),
         )
         .ok()?;
@@ -669,4 +712,325 @@ fn example_registry_url() -> String {
         "oci://{}/acme",
         wayfinder_tests::servers::registry().unwrap_or_else(|| "127.0.0.1:5000".into())
     )
+}
+
+/// Is Debian's `docker-registry` installed? (The tests with a registry of their own need it.)
+fn docker_registry_installed() -> bool {
+    std::process::Command::new("docker-registry")
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// `wayfinder build --json` with extra environment variables.
+fn build_env(ws: &Workspace, env: &[(&str, &std::ffi::OsStr)]) -> Run {
+    let args = ["build", "--json"];
+    let mut cmd = ws.command(&args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    ws.run_cmd(cmd, &args)
+}
+
+/// A throwaway CA and a certificate it signed for `127.0.0.1` (IP SAN), made with `openssl`:
+/// returns (CA certificate, server certificate, server key).
+fn make_certs(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    std::fs::create_dir_all(dir).expect("create the TLS dir");
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("the TLS test needs `openssl` (apt-get install openssl): {e}")
+            });
+        assert!(
+            out.status.success(),
+            "openssl {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend_from_slice(&ec);
+    ca.extend_from_slice(&[
+        "-days",
+        "2",
+        "-subj",
+        "/CN=wayfinder test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(&ca);
+    let mut csr = vec!["req"];
+    csr.extend_from_slice(&ec);
+    csr.extend_from_slice(&[
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    openssl(&csr);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[test]
+fn a_tls_registry_with_a_private_ca_works_with_ca_file_and_ssl_cert_file_and_fails_clearly_without()
+{
+    if !docker_registry_installed() {
+        println!("skipping: docker-registry is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let ws = Workspace::example();
+    let dir = ws.tmp().join("tls-registry");
+    let (ca, cert, key) = make_certs(&dir.join("pki"));
+    let port = free_port();
+    let _registry =
+        OwnRegistry::start_with(&dir, port, Some((&cert, &key))).expect("start docker-registry");
+    let host = format!("127.0.0.1:{port}");
+    let url = format!("oci://{host}/acme");
+    let ca_s = ca.to_string_lossy().into_owned();
+
+    // Without the CA: a clear error naming the registry, a hint, no credential in sight.
+    let canary = "canary-tls-pw-51c2e0";
+    let run = push(
+        &ws,
+        &[
+            ("WAYFINDER_REGISTRY_USERNAME", "someone"),
+            ("WAYFINDER_REGISTRY_PASSWORD", canary),
+            ("RUST_LOG", "trace"),
+        ],
+        &["--registry", &url, "-vv", "voyage:core"],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_no_panic();
+    run.assert_stderr_mentions(&[
+        &format!("TLS with registry `{host}` failed"),
+        "certificate",
+        "--ca-file",
+        "SSL_CERT_FILE",
+    ]);
+    assert!(
+        !run.stderr.contains(canary) && !run.stdout.contains(canary),
+        "the password leaked"
+    );
+    assert!(
+        !run.stderr.contains("retrying"),
+        "a certificate is not retried"
+    );
+
+    // Plain HTTP to a TLS registry says so.
+    let run = push(
+        &ws,
+        &[],
+        &["--registry", &url, "--plain-http", "voyage:core"],
+    );
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    run.assert_stderr_mentions(&[&host, "speaks TLS", "drop `--plain-http`"]);
+
+    // `--ca-file`.
+    let run = push(
+        &ws,
+        &[],
+        &["--registry", &url, "--ca-file", &ca_s, "voyage:core"],
+    );
+    run.assert_success();
+    let p = pushes(&json(&run));
+    assert_eq!(p[0]["push_status"], "pushed", "{p:?}");
+    assert!(p[0]["reference"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with(&format!("{host}/acme/voyages/core:")));
+
+    // `SSL_CERT_FILE`: the same push again uploads nothing.
+    let run = push(
+        &ws,
+        &[("SSL_CERT_FILE", &ca_s)],
+        &["--registry", &url, "voyage:core"],
+    );
+    run.assert_success();
+    assert_eq!(json(&run)["uploads"], 0);
+    assert_eq!(pushes(&json(&run))[0]["push_status"], "unchanged");
+
+    // A missing CA file is bad input.
+    let run = push(
+        &ws,
+        &[],
+        &[
+            "--registry",
+            &url,
+            "--ca-file",
+            "no-such-ca.pem",
+            "voyage:core",
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    run.assert_stderr_mentions(&["no-such-ca.pem"]);
+
+    // Pull: a cluster pinned to a version only the TLS registry has.
+    ws.replace("workspace.toml", &example_registry_url(), &url);
+    ws.build(&[]);
+    let at_150 = cluster_out(&ws, "peu01");
+    ws.replace(
+        "voyages/core/voyage.toml",
+        "version = \"1.5.0\"",
+        "version = \"1.6.0\"",
+    );
+    ws.append(
+        "voyages/core/values/cert-manager.yaml",
+        "\nreplicaCount: 3\n",
+    );
+    std::fs::remove_dir_all(ws.out()).expect("remove out/");
+    // Loopback registries are plain HTTP for pulls unless told otherwise.
+    let run = build_env(&ws, &[("SSL_CERT_FILE", ca.as_os_str())]);
+    run.assert_bad_input();
+    run.assert_stderr_mentions(&["`core@1.5.0`", &host, "WAYFINDER_REGISTRY_PLAIN_HTTP=0"]);
+    let tls = std::ffi::OsStr::new("0");
+    let run = build_env(&ws, &[("WAYFINDER_REGISTRY_PLAIN_HTTP", tls)]);
+    run.assert_bad_input();
+    run.assert_stderr_mentions(&["`core@1.5.0`", &host, "SSL_CERT_FILE"]);
+    let run = build_env(
+        &ws,
+        &[
+            ("WAYFINDER_REGISTRY_PLAIN_HTTP", tls),
+            ("SSL_CERT_FILE", ca.as_os_str()),
+        ],
+    );
+    run.assert_success();
+    assert_eq!(cluster_out(&ws, "peu01"), at_150, "{}", run.stderr);
+
+    // `wayfinder push --ca-file` trusts the CA for the pulls of the load too (fresh cache).
+    let fresh = ws.tmp().join("fresh-cache");
+    let fresh_s = fresh.to_string_lossy().into_owned();
+    let run = push(
+        &ws,
+        &[
+            ("WAYFINDER_REGISTRY_PLAIN_HTTP", "0"),
+            ("WAYFINDER_CACHE_DIR", &fresh_s),
+        ],
+        &["--ca-file", &ca_s, "voyage:core"],
+    );
+    run.assert_success();
+    assert!(pushes(&json(&run))[0]["reference"]
+        .as_str()
+        .unwrap_or("")
+        .ends_with("/voyages/core:1.6.0"));
+    assert!(fresh
+        .join(format!("voyages-v1/tags/{host}/acme/voyages/core/1.5.0"))
+        .is_file());
+}
+
+#[test]
+fn a_second_checkout_sharing_the_cache_renders_a_pulled_pin_without_the_registry() {
+    if !docker_registry_installed() {
+        println!("skipping: docker-registry is not installed (scripts/test.sh installs it)");
+        return;
+    }
+    let a = Workspace::example();
+    let b = Workspace::example_named("second-checkout");
+    let port = free_port();
+    let registry =
+        OwnRegistry::start(&a.tmp().join("own-registry"), port).expect("start docker-registry");
+    let host = format!("127.0.0.1:{port}");
+    let url = format!("oci://{host}/acme");
+    for ws in [&a, &b] {
+        ws.replace("workspace.toml", &example_registry_url(), &url);
+    }
+    push(&a, &[], &["--plain-http", "voyage:core"]).assert_success();
+    a.build(&[]);
+    let at_150 = cluster_out(&a, "peu01");
+    for ws in [&a, &b] {
+        ws.replace(
+            "voyages/core/voyage.toml",
+            "version = \"1.5.0\"",
+            "version = \"1.6.0\"",
+        );
+        ws.append(
+            "voyages/core/values/cert-manager.yaml",
+            "\nreplicaCount: 3\n",
+        );
+    }
+    std::fs::remove_dir_all(a.out()).expect("remove out/");
+    a.build(&[]);
+    assert_eq!(cluster_out(&a, "peu01"), at_150);
+    // Stored in the cache, linked from the workspace.
+    let tag = a
+        .cache_dir()
+        .join(format!("voyages-v1/tags/{host}/acme/voyages/core/1.5.0"));
+    let digest = std::fs::read_to_string(&tag).expect("the tag is recorded in the cache");
+    let hex = digest.trim().trim_start_matches("sha256:");
+    assert!(a
+        .cache_dir()
+        .join(format!("voyages-v1/sha256-{hex}/config.json"))
+        .is_file());
+    let link = a.path(&format!(".wayfinder/voyages/sha256-{hex}"));
+    if cfg!(unix) {
+        let meta = std::fs::symlink_metadata(&link).expect("the workspace link");
+        assert!(meta.file_type().is_symlink(), "not a link into the cache");
+    }
+    drop(registry);
+
+    // The registry is gone: a checkout with a cache of its own cannot pull…
+    let run = b.run(&["build"]);
+    run.assert_bad_input();
+    run.assert_stderr_mentions(&["`core@1.5.0`", "cannot reach registry"]);
+    // …and one sharing the first one's cache renders the pinned cluster without it.
+    let run = build_env(&b, &[("WAYFINDER_CACHE_DIR", a.cache_dir().as_os_str())]);
+    run.assert_success();
+    assert_eq!(cluster_out(&b, "peu01"), at_150, "{}", run.stderr);
+    assert!(b
+        .path(&format!(".wayfinder/voyages/sha256-{hex}/config.json"))
+        .is_file());
 }

@@ -14,4 +14,6 @@ pub(crate) mod pull;
 pub mod push;
 pub mod voyage;
 
+pub use pull::{use_ca_file, use_cache_dir, CACHE_AREA};
+
 pub(crate) use chart::package_chart;

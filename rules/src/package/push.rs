@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use wayfinder_engine::{glob_match, is_glob, Outcome, Store};
+use wayfinder_engine::{glob_match, is_glob, Blob, Digest, KeyInputs, Outcome, Store};
 use wayfinder_oci::{Image, OciError, Registry, RegistryOptions, RegistryUrl};
 
 use super::voyage::{cluster_image, provenance, voyage_image, ChartPackage};
@@ -128,6 +128,12 @@ pub struct PushRecord {
     /// `host/prefix/voyages/core:1.5.0`.
     pub reference: String,
     pub digest: String,
+    /// The action key: the kind `push`, the rules version, the manifest (its blake3, the
+    /// input) and the reference (a setting). The same artifact to the same place is the same
+    /// push; anything else is another one.
+    pub key: Digest<wayfinder_engine::ActionKey>,
+    /// The blake3 digest of the manifest bytes (`None` when the artifact could not be made).
+    pub manifest: Option<Digest<Blob>>,
     /// `pushed`, `unchanged`, `overwritten`, `dry-run`, `failed`.
     pub status: String,
     pub blobs_uploaded: usize,
@@ -151,13 +157,17 @@ impl PushRecord {
     }
 
     pub fn to_json(&self) -> serde_json::Value {
+        let mut inputs = serde_json::Map::new();
+        if let Some(m) = &self.manifest {
+            inputs.insert("manifest".into(), m.to_hex().into());
+        }
         serde_json::json!({
             "target": self.target,
             "kind": "push",
-            "key": serde_json::Value::Null,
+            "key": self.key.to_hex(),
             "status": self.summary_status(),
             "duration_ms": self.duration_ms,
-            "inputs": {},
+            "inputs": inputs,
             "reference": self.reference,
             "digest": self.digest,
             "push_status": self.status,
@@ -299,6 +309,25 @@ fn cluster_files(store: &dyn Store, o: &Outcome) -> Result<Vec<(String, Vec<u8>)
     Ok(files)
 }
 
+/// The key of pushing a manifest (its bytes' blake3, `None` if it could not be made) to
+/// `reference` (`host/repository:tag`).
+pub fn push_key(
+    manifest: Option<Digest<Blob>>,
+    reference: &str,
+) -> Digest<wayfinder_engine::ActionKey> {
+    KeyInputs {
+        kind: "push".into(),
+        rules_version: crate::actions::RULES_VERSION.into(),
+        inputs: manifest
+            .map(|m| ("manifest".to_string(), m))
+            .into_iter()
+            .collect(),
+        deps: Vec::new(),
+        settings: [("reference".to_string(), reference.to_string())].into(),
+    }
+    .key()
+}
+
 /// The artifacts to push: `(target, repository name under the prefix, tag, image, force)`.
 type Planned = (PushTarget, String, String, Result<Image, String>, bool);
 
@@ -368,9 +397,16 @@ pub fn push(
     for (t, repo_name, tag, image, force) in planned {
         let t0 = Instant::now();
         let repo = url.repository(&repo_name);
+        let reference = format!("{}/{repo}:{tag}", url.host);
+        let manifest = image
+            .as_ref()
+            .ok()
+            .map(|i| Digest::of(&i.manifest.to_bytes()));
         let mut rec = PushRecord {
             target: format!("push:{}", t.name()),
-            reference: format!("{}/{repo}:{tag}", url.host),
+            key: push_key(manifest, &reference),
+            manifest,
+            reference,
             digest: String::new(),
             status: "failed".into(),
             blobs_uploaded: 0,
@@ -405,4 +441,21 @@ pub fn push(
         records.push(rec);
     }
     Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_push_key_is_the_manifest_and_the_reference() {
+        let m = Some(Digest::of(b"{\"schemaVersion\":2}"));
+        let k = push_key(m, "r.example/acme/voyages/core:1.5.0");
+        assert_eq!(k, push_key(m, "r.example/acme/voyages/core:1.5.0"));
+        assert_ne!(k, push_key(m, "r.example/acme/voyages/core:1.6.0"));
+        assert_ne!(k, push_key(m, "other.example/acme/voyages/core:1.5.0"));
+        let other = Some(Digest::of(b"{\"schemaVersion\":2,\"x\":1}"));
+        assert_ne!(k, push_key(other, "r.example/acme/voyages/core:1.5.0"));
+        assert_ne!(k, push_key(None, "r.example/acme/voyages/core:1.5.0"));
+    }
 }
