@@ -101,6 +101,12 @@ impl LocalCache {
                 f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
             }
             drop(f);
+            if !sync {
+                // ext4 flushes a file's data when a rename replaces it (`auto_da_alloc`),
+                // which costs milliseconds per megabyte. Unsynced files may be lost anyway:
+                // unlink the old one first, so readers see the old file, none, or the new one.
+                let _ = fs::remove_file(dest);
+            }
             if let Err(e) = fs::rename(&tmp, dest) {
                 if e.kind() != io::ErrorKind::NotFound {
                     return Err(fail("rename into", dest, e));
@@ -248,6 +254,17 @@ impl Store for LocalCache {
         let trailer = ac_trailer(key, &body);
         body.extend_from_slice(&trailer);
         self.write_atomic(&self.action_path(key), &body)
+    }
+
+    fn put_action_unsynced(
+        &self,
+        key: &Digest<ActionKey>,
+        result: &ActionResult,
+    ) -> Result<(), StoreError> {
+        let mut body = result.encode();
+        let trailer = ac_trailer(key, &body);
+        body.extend_from_slice(&trailer);
+        self.write_atomic_with(&self.action_path(key), &body, false)
     }
 
     fn load_state(&self, name: &str) -> Option<Vec<u8>> {

@@ -112,6 +112,8 @@ pub(crate) fn open_cache(args: &Cli, root: Option<&Path>) -> Result<LocalCache, 
     let config = root.and_then(cache_dir_setting);
     let (dir, source) =
         resolve_cache_dir(args.global.cache_dir.as_deref(), config.as_deref(), root);
+    // Pinned voyages pulled from a registry are kept in the same cache.
+    wayfinder_rules::package::use_cache_dir(&dir);
     tracing::debug!(dir = %dir.display(), ?source, "cache directory");
     LocalCache::open(&dir).map_err(|e| {
         report(e);
@@ -226,7 +228,7 @@ pub(crate) fn write_summary(args: &Cli, report_: &BuildReport) -> Result<(), u8>
     let summary =
         (args.global.json || args.global.summary.is_some()).then(|| report_.summary_text());
     if let (Some(file), Some(text)) = (&args.global.summary, &summary) {
-        if let Err(e) = std::fs::write(file, text) {
+        if let Err(e) = std::fs::write(file, text.as_bytes()) {
             eprintln!("error: cannot write summary `{}`: {e}", file.display());
             return Err(FAILED);
         }

@@ -22,8 +22,8 @@ use crate::actions::{
 };
 use crate::diag::did_you_mean;
 use crate::fast::{
-    parse_summary, stamp_entries, summary_of_lines, walk_dirs, Check, FastCluster, FastRecord,
-    Owner, Owners,
+    merge_summary, stamp_entries, summary_of_lines, walk_dirs, Check, FastCluster, FastRecord,
+    Owner, Owners, SummaryLines,
 };
 use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
@@ -60,6 +60,8 @@ pub struct Session {
     /// A partial session (fast path): the last whole-build record and the clusters (indices
     /// into its `clusters`) this session loaded.
     partial: Option<(FastRecord, BTreeSet<u32>)>,
+    /// The summary of the last whole build, for a partial session.
+    kept_summary: Option<SummaryLines>,
 }
 
 /// How [`Session::open_fast`] starts a plain `wayfinder build`.
@@ -91,8 +93,8 @@ pub struct BuildOptions<'a> {
 pub struct BuildReport {
     pub outcomes: Vec<Outcome>,
     /// Summary lines of targets that this build did not visit because the fast path knew
-    /// them unchanged (status `cached`), by target.
-    pub unchanged: BTreeMap<String, String>,
+    /// them unchanged (status `cached`): the last whole build's, in target order.
+    unchanged: SummaryLines,
     /// A no-op decided by the fast path: its number of actions and, when asked for, the
     /// stored summary text.
     pub noop: Option<(u64, Option<String>)>,
@@ -128,24 +130,11 @@ impl BuildReport {
 
     /// The summary as JSON text, one action per line (written directly: this is on the
     /// no-op path, where a `serde_json::Value` tree costs more than the build).
-    pub fn summary_text(&self) -> String {
+    pub fn summary_text(&self) -> std::borrow::Cow<'_, str> {
         if let Some((_, Some(text))) = &self.noop {
-            return text.clone();
+            return text.as_str().into();
         }
-        let mut lines: Vec<(&str, std::borrow::Cow<'_, str>)> = self
-            .outcomes
-            .iter()
-            .map(|o| (o.target.as_str(), summary_line(o, None).into()))
-            .collect();
-        lines.extend(
-            self.unchanged
-                .iter()
-                .map(|(t, l)| (t.as_str(), l.as_str().into())),
-        );
-        if !self.unchanged.is_empty() {
-            lines.sort_by(|a, b| a.0.cmp(b.0));
-        }
-        summary_of_lines(lines.iter().map(|(_, l)| l.as_ref()))
+        summary_with(&self.outcomes, &self.unchanged, None).into()
     }
 
     /// The summary: `{"actions": [{"target", "kind", "key", "status", "duration_ms", "inputs"}]}`.
@@ -214,6 +203,7 @@ impl Session {
             raw_stat,
             raw_model,
             partial,
+            kept_summary: None,
         })
     }
 
@@ -260,7 +250,7 @@ impl Session {
                 match text {
                     Some(text) => Ok(FastStart::NoOp(BuildReport {
                         outcomes: Vec::new(),
-                        unchanged: BTreeMap::new(),
+                        unchanged: SummaryLines::default(),
                         noop: Some((record.actions, text)),
                         warnings: record.warnings.clone(),
                         files_written: 0,
@@ -271,14 +261,20 @@ impl Session {
                     None => Session::open(root, store).map(FastStart::Full),
                 }
             }
-            Check::Clusters(_)
-                if record.ambiguous_charts
-                    || !record.summary.is_some_and(|d| store.has_blob(&d)) =>
-            {
-                Session::open(root, store).map(FastStart::Full)
-            }
             Check::Clusters(set) => {
-                let session = Session::open_inner(root, store, Some((record, set)))?;
+                // The last whole build's summary, whose lines of the other clusters this
+                // build keeps; without it (or with an unusual one) the build is a full one.
+                let kept = record
+                    .summary
+                    .filter(|_| !record.ambiguous_charts)
+                    .and_then(|d| store.get_blob(&d))
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .and_then(SummaryLines::parse);
+                let Some(kept) = kept else {
+                    return Session::open(root, store).map(FastStart::Full);
+                };
+                let mut session = Session::open_inner(root, store, Some((record, set)))?;
+                session.kept_summary = Some(kept);
                 // A renamed cluster may now clash with another: the full load checks that.
                 let ok = session.partial.as_ref().is_some_and(|(rec, set)| {
                     let loaded: BTreeSet<(&str, &str, &str)> = session
@@ -555,24 +551,19 @@ impl Session {
         }
         // A partial build's summary: the last whole build's lines of the targets it did not
         // visit, plus its own.
-        let kept_lines: BTreeMap<String, String> = match &self.partial {
-            None => BTreeMap::new(),
-            Some((rec, set)) => {
-                let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
-                rec.summary
-                    .and_then(|d| store.get_blob(&d))
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(|t| parse_summary(&t))
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|(t, _)| cluster_of_target(t).is_none_or(|c| !names.contains(c)))
-                    .collect()
-            }
-        };
+        let mut kept = SummaryLines::default();
+        if let Some((rec, set)) = &self.partial {
+            let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
+            let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
+            kept = self.kept_summary.clone().unwrap_or_default();
+            kept.retain(|t| {
+                !mine.contains(t) && cluster_of_target(t).is_none_or(|c| !names.contains(c))
+            });
+        }
         let whole = opts.targets.is_empty() && !opts.tests;
         let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
         if whole && ok {
-            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept_lines) {
+            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept) {
                 tracing::debug!(error = %e, "could not save the fast record");
             }
         } else if whole {
@@ -581,16 +572,9 @@ impl Session {
         }
         self.save(store)?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
-        let unchanged: BTreeMap<String, String> = {
-            let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
-            kept_lines
-                .into_iter()
-                .filter(|(t, _)| !mine.contains(t.as_str()))
-                .collect()
-        };
         Ok(BuildReport {
             outcomes,
-            unchanged,
+            unchanged: kept,
             noop: None,
             warnings,
             files_written: written,
@@ -664,12 +648,11 @@ impl Session {
         outcomes: &[Outcome],
         record: &BuildRecord,
         warnings: &[String],
-        kept_lines: &BTreeMap<String, String>,
+        kept: &SummaryLines,
     ) -> Result<(), String> {
         let root = &self.ws.root;
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
         let stamps: HashMap<String, FileStamp> = self.digests.stamps().into_iter().collect();
-        let mut lines: BTreeMap<String, String>;
         let mut entries: BTreeMap<String, crate::fast::Entry> = BTreeMap::new();
         let (clusters, groups, touched_clusters): (Vec<FastCluster>, Vec<String>, Vec<usize>) =
             match &self.partial {
@@ -687,11 +670,9 @@ impl Session {
                     let groups: BTreeSet<String> =
                         clusters.iter().map(|c| c.group.clone()).collect();
                     let n = clusters.len();
-                    lines = BTreeMap::new();
                     (clusters, groups.into_iter().collect(), (0..n).collect())
                 }
                 Some((rec, set)) => {
-                    lines = kept_lines.clone();
                     for e in &rec.entries {
                         if !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)) {
                             entries.insert(e.path.clone(), e.clone());
@@ -846,11 +827,9 @@ impl Session {
             }
             entries.insert(e.path.clone(), e);
         }
-        for o in outcomes {
-            lines.insert(o.target.clone(), summary_line(o, Some(Status::Cached)));
-        }
+        let summary = summary_with(outcomes, kept, Some(Status::Cached));
         let summary = store
-            .put_blob_unsynced(summary_of_lines(lines.values().map(String::as_str)).as_bytes())
+            .put_blob_unsynced(summary.as_bytes())
             .map_err(|e| e.message)?;
         let mut all_warnings: BTreeSet<String> = warnings.iter().cloned().collect();
         if let Some((rec, _)) = &self.partial {
@@ -866,7 +845,7 @@ impl Session {
             groups,
             entries: entries.into_values().collect(),
             summary: Some(summary),
-            actions: lines.len() as u64,
+            actions: (kept.len() + outcomes.len()) as u64,
             warnings: all_warnings.into_iter().collect(),
             ambiguous_charts: {
                 let mut bases = HashSet::new();
@@ -1144,6 +1123,21 @@ fn sync_file(
 
 /// One action of the summary as a JSON object on one line; `status` overrides the outcome's
 /// status and zeroes the duration (the stored lines of the fast path say `cached`).
+/// The summary text of `outcomes` (each with `status` if given) merged with `kept`; without
+/// kept lines, in the order of `outcomes`.
+fn summary_with(outcomes: &[Outcome], kept: &SummaryLines, status: Option<Status>) -> String {
+    let mut own: Vec<(&str, String)> = outcomes
+        .iter()
+        .map(|o| (o.target.as_str(), summary_line(o, status)))
+        .collect();
+    if kept.is_empty() {
+        return summary_of_lines(own.iter().map(|(_, l)| l.as_str()));
+    }
+    own.sort_by(|a, b| a.0.cmp(b.0));
+    let own: Vec<(&str, &str)> = own.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    merge_summary(kept.iter(), &own)
+}
+
 fn summary_line(o: &Outcome, status: Option<Status>) -> String {
     fn q(out: &mut String, s: &str) {
         out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));

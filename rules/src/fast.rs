@@ -25,7 +25,9 @@
 //! could have changed again within the same timestamp tick), as in the stat cache.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use wayfinder_engine::{FileStamp, Reader, Writer, RACY_WINDOW_NS};
@@ -380,25 +382,104 @@ pub(crate) fn summary_of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Stri
     out
 }
 
-/// The lines of a summary text written by [`summary_of_lines`], by target.
-pub(crate) fn parse_summary(text: &str) -> Option<BTreeMap<String, String>> {
-    let body = text.strip_prefix("{\"actions\": [")?;
-    let body = body
-        .strip_suffix("\n]}\n")
-        .or_else(|| body.strip_suffix("]}\n"))?;
-    let mut out = BTreeMap::new();
-    if body.is_empty() {
-        return Some(out);
+/// A stored summary text (as [`summary_of_lines`] writes it) and where its lines are: a
+/// partial build keeps the lines of the targets it does not visit without copying them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SummaryLines {
+    text: Arc<str>,
+    /// (target, line) byte ranges into `text`, in target order.
+    lines: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl SummaryLines {
+    /// Reads a summary text; `None` if it is not one [`summary_of_lines`] wrote, its lines
+    /// are out of target order, or a target name is escaped (the caller then builds fully).
+    pub(crate) fn parse(text: String) -> Option<SummaryLines> {
+        const HEAD: &str = "{\"actions\": [";
+        const LINE_HEAD: &str = "{\"target\": \"";
+        let body = text.strip_prefix(HEAD)?;
+        let body = body
+            .strip_suffix("\n]}\n")
+            .or_else(|| body.strip_suffix("]}\n"))?;
+        let mut lines = Vec::new();
+        if !body.is_empty() {
+            let body = body.strip_prefix("\n  ")?;
+            let mut pos = HEAD.len() + 3;
+            for line in body.split(",\n  ") {
+                let start = pos;
+                pos += line.len() + 4;
+                let rest = line.strip_prefix(LINE_HEAD)?;
+                let end = rest.find(['"', '\\'])?;
+                if rest.as_bytes()[end] != b'"' {
+                    return None;
+                }
+                let t = start + LINE_HEAD.len();
+                lines.push((t..t + end, start..start + line.len()));
+            }
+        }
+        if !lines.windows(2).all(|w| text[w[0].0.clone()] < text[w[1].0.clone()]) {
+            return None;
+        }
+        Some(SummaryLines {
+            text: text.into(),
+            lines,
+        })
     }
-    for line in body.strip_prefix("\n  ")?.split(",\n  ") {
-        let rest = line.strip_prefix("{\"target\": ")?;
-        let target: String = serde_json::Deserializer::from_str(rest)
-            .into_iter::<String>()
-            .next()?
-            .ok()?;
-        out.insert(target, line.to_string());
+
+    /// Keeps the lines whose target `keep` accepts.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        let text = &self.text;
+        self.lines.retain(|(t, _)| keep(&text[t.clone()]));
     }
-    Some(out)
+
+    pub(crate) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// (target, line) pairs in target order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.lines
+            .iter()
+            .map(|(t, l)| (&self.text[t.clone()], &self.text[l.clone()]))
+    }
+}
+
+/// The summary text of two target-ordered line sequences merged; on equal targets the line of
+/// `own` wins.
+pub(crate) fn merge_summary<'a>(
+    kept: impl Iterator<Item = (&'a str, &'a str)>,
+    own: &[(&'a str, &'a str)],
+) -> String {
+    let mut kept = kept.peekable();
+    let mut own = own.iter().peekable();
+    let merged = std::iter::from_fn(|| match (kept.peek(), own.peek()) {
+        (Some(&(kt, kl)), Some(&&(ot, ol))) => {
+            if kt < ot {
+                kept.next();
+                Some(kl)
+            } else {
+                if kt == ot {
+                    kept.next();
+                }
+                own.next();
+                Some(ol)
+            }
+        }
+        (Some(&(_, kl)), None) => {
+            kept.next();
+            Some(kl)
+        }
+        (None, Some(&&(_, ol))) => {
+            own.next();
+            Some(ol)
+        }
+        (None, None) => None,
+    });
+    summary_of_lines(merged)
 }
 
 #[cfg(test)]
@@ -424,22 +505,33 @@ mod tests {
     }
 
     #[test]
-    fn summary_lines_round_trip() {
+    fn summary_lines_round_trip_and_merge() {
         let lines = [
             r#"{"target": "a", "kind": "x"}"#,
-            r#"{"target": "b\"q", "kind": "y"}"#,
+            r#"{"target": "b", "kind": "y"}"#,
+            r#"{"target": "d", "kind": "z"}"#,
         ];
         let text = summary_of_lines(lines.iter().copied());
-        let back = parse_summary(&text).unwrap();
-        assert_eq!(back.len(), 2);
-        assert_eq!(back["b\"q"], lines[1]);
+        let mut back = SummaryLines::parse(text.clone()).unwrap();
+        assert_eq!(back.iter().map(|(_, l)| l).collect::<Vec<_>>(), lines);
+        assert_eq!(back.iter().map(|(t, _)| t).collect::<Vec<_>>(), ["a", "b", "d"]);
+        // Own lines replace kept ones of the same target and merge in order.
+        let own = [("b", "B"), ("c", "C"), ("e", "E")];
         assert_eq!(
-            parse_summary(&summary_of_lines(std::iter::empty()))
-                .unwrap()
-                .len(),
-            0
+            merge_summary(back.iter(), &own),
+            summary_of_lines([lines[0], "B", "C", lines[2], "E"].into_iter())
         );
-        assert_eq!(parse_summary("{}"), None);
+        back.retain(|t| t != "a");
+        assert_eq!(back.len(), 2);
+        assert_eq!(merge_summary(back.iter(), &[]), summary_of_lines(lines[1..].iter().copied()));
+        let empty = SummaryLines::parse(summary_of_lines(std::iter::empty())).unwrap();
+        assert!(empty.is_empty());
+        // Not a summary, out of order, or an escaped target: the caller builds fully.
+        assert!(SummaryLines::parse("{}".into()).is_none());
+        assert!(SummaryLines::parse(summary_of_lines([lines[1], lines[0]].into_iter())).is_none());
+        let escaped = summary_of_lines([r#"{"target": "b\"q", "kind": "y"}"#].into_iter());
+        assert!(SummaryLines::parse(escaped).is_none());
+        assert!(SummaryLines::parse(text[..text.len() - 2].to_string()).is_none());
     }
 
     #[test]

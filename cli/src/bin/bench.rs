@@ -8,7 +8,8 @@
 //!    dir and multiplies its clusters into N clusters (`clusters/<group>/<name>-<i>/`).
 //! 2. Cold build (empty cache): wall time, renders per second, render actions run against
 //!    (cluster, component) pairs (the content-addressed dedupe), peak memory (maxrss).
-//! 3. No-op build (median of 5) against the time to `stat` every input file (median of 5).
+//! 3. No-op build (median of 5, with `--json`, and again without) against the time to `stat`
+//!    every input file (median of 5).
 //! 4. Incremental build after editing one cluster's overlay: its time against the no-op, and
 //!    a check, through the JSON summary, that only that cluster's actions ran.
 //!
@@ -280,6 +281,26 @@ fn run() -> Result<(), String> {
         noops.push(r.wall);
     }
     let noop = median(noops);
+    // The same no-op as users type it, without `--json` (stderr's count line says it built
+    // nothing).
+    let mut plain = Vec::new();
+    for _ in 0..5 {
+        let start = Instant::now();
+        let out = Command::new(&wayfinder)
+            .arg("-C")
+            .arg(&root)
+            .arg("build")
+            .env("WAYFINDER_CACHE_DIR", &cache)
+            .env("NO_COLOR", "1")
+            .output()
+            .map_err(|e| e.to_string())?;
+        plain.push(start.elapsed());
+        let err = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() || !err.contains(" 0 built,") {
+            return Err(format!("a plain no-op build did work or failed:\n{err}"));
+        }
+    }
+    let plain = median(plain);
 
     // Baseline: stat every input file of the workspace (everything but the output tree).
     let mut files = Vec::new();
@@ -316,6 +337,11 @@ fn run() -> Result<(), String> {
         ms(stat),
         files.len(),
         noop.as_secs_f64() / stat.as_secs_f64()
+    );
+    println!(
+        "no-op, no --json:  {:9.1} ms  (median of 5; the 2.6 MB summary not printed); / stat = {:.2}x",
+        ms(plain),
+        plain.as_secs_f64() / stat.as_secs_f64()
     );
 
     // Incremental: edit one overlay values file of one cluster.
