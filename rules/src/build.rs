@@ -62,6 +62,8 @@ pub struct Session {
     partial: Option<(FastRecord, BTreeSet<u32>)>,
     /// The summary of the last whole build, for a partial session.
     kept_summary: Option<SummaryLines>,
+    /// The build record's bytes, read by a partial session while it loaded.
+    prefetched_build: Mutex<Option<Option<Vec<u8>>>>,
 }
 
 /// How [`Session::open_fast`] starts a plain `wayfinder build`.
@@ -204,6 +206,7 @@ impl Session {
             raw_model,
             partial,
             kept_summary: None,
+            prefetched_build: Mutex::new(None),
         })
     }
 
@@ -264,17 +267,30 @@ impl Session {
             Check::Clusters(set) => {
                 // The last whole build's summary, whose lines of the other clusters this
                 // build keeps; without it (or with an unusual one) the build is a full one.
-                let kept = record
-                    .summary
-                    .filter(|_| !record.ambiguous_charts)
-                    .and_then(|d| store.get_blob(&d))
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .and_then(SummaryLines::parse);
+                // Read while the changed clusters load: both are megabytes for a large fleet.
+                let summary = record.summary.filter(|_| !record.ambiguous_charts);
+                let build_name = format!("build-{id}");
+                let (kept, raw_build, session) = std::thread::scope(|s| {
+                    let kept = s.spawn(|| {
+                        summary
+                            .and_then(|d| store.get_blob(&d))
+                            .and_then(|b| String::from_utf8(b).ok())
+                            .and_then(SummaryLines::parse)
+                    });
+                    let raw = s.spawn(|| store.load_state(&build_name));
+                    let session = Session::open_inner(root, store, Some((record, set)));
+                    (
+                        kept.join().ok().flatten(),
+                        raw.join().ok().flatten(),
+                        session,
+                    )
+                });
                 let Some(kept) = kept else {
                     return Session::open(root, store).map(FastStart::Full);
                 };
-                let mut session = Session::open_inner(root, store, Some((record, set)))?;
+                let mut session = session?;
                 session.kept_summary = Some(kept);
+                session.prefetched_build = Mutex::new(Some(raw_build));
                 // A renamed cluster may now clash with another: the full load checks that.
                 let ok = session.partial.as_ref().is_some_and(|(rec, set)| {
                     let loaded: BTreeSet<(&str, &str, &str)> = session
@@ -467,7 +483,11 @@ impl Session {
         if let Some(f) = opts.on_start {
             f(only.as_ref().map_or(plan.actions.len(), |s| s.len()));
         }
-        let raw_build = store.load_state(&format!("build-{}", self.id));
+        let prefetched = self.prefetched_build.lock().ok().and_then(|mut p| p.take());
+        let raw_build = match prefetched {
+            Some(raw) => raw,
+            None => store.load_state(&format!("build-{}", self.id)),
+        };
         let mut record = match &self.partial {
             None => raw_build.as_deref().and_then(BuildRecord::decode),
             Some((rec, set)) => {
@@ -543,12 +563,6 @@ impl Session {
         warnings.sort();
         warnings.dedup();
 
-        // Save the records that changed.
-        if changed {
-            store
-                .save_state_unsynced(&format!("build-{}", self.id), &record.encode())
-                .map_err(|e| BuildError::Io(e.message))?;
-        }
         // A partial build's summary: the last whole build's lines of the targets it did not
         // visit, plus its own.
         let mut kept = SummaryLines::default();
@@ -560,17 +574,32 @@ impl Session {
                 !mine.contains(t) && cluster_of_target(t).is_none_or(|c| !names.contains(c))
             });
         }
+        // Save the records that changed. They are independent caches (each checksummed, a
+        // missing or stale one only costs work), so they are written in parallel.
         let whole = opts.targets.is_empty() && !opts.tests;
         let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
-        if whole && ok {
-            if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept) {
-                tracing::debug!(error = %e, "could not save the fast record");
+        let save_record = || -> Result<(), BuildError> {
+            if changed {
+                store
+                    .save_state_unsynced(&format!("build-{}", self.id), &record.encode())
+                    .map_err(|e| BuildError::Io(e.message))?;
             }
-        } else if whole {
-            // A failed build must run again: forget the stamps that would call it a no-op.
-            let _ = store.save_state(&format!("fast-{}", self.id), b"");
-        }
-        self.save(store)?;
+            Ok(())
+        };
+        let save_fast = || {
+            if whole && ok {
+                if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept) {
+                    tracing::debug!(error = %e, "could not save the fast record");
+                }
+            } else if whole {
+                // A failed build must run again: forget the stamps that would call it a no-op.
+                let _ = store.save_state(&format!("fast-{}", self.id), b"");
+            }
+        };
+        let (saved_record, (_, saved_caches)) =
+            rayon::join(save_record, || rayon::join(save_fast, || self.save(store)));
+        saved_record?;
+        saved_caches?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {
             outcomes,
