@@ -470,6 +470,20 @@ fn http_get(host: &str, path: &str, accept: &str) -> (u16, Vec<u8>) {
     crate::servers::parse_response(&resp)
 }
 
+/// The workspace moves on: `voyages/core` is at 1.6.0 with other values, while peu01 still
+/// pins `core@1.5.0`.
+fn move_core_past_150(ws: &Workspace) {
+    ws.replace(
+        "voyages/core/voyage.toml",
+        "version = \"1.5.0\"",
+        "version = \"1.6.0\"",
+    );
+    ws.append(
+        "voyages/core/values/cert-manager.yaml",
+        "\nreplicaCount: 3\n",
+    );
+}
+
 fn cluster_out(ws: &Workspace, cluster: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(ws.out().join("clusters").join(cluster))
         .expect("cluster output")
@@ -501,16 +515,7 @@ fn a_cluster_pinned_to_a_version_only_the_registry_has_renders_from_the_artifact
     let at_150 = cluster_out(&ws, "peu01");
     assert!(at_150.len() > 2, "{at_150:?}");
 
-    // The workspace moves on; peu01 still pins core@1.5.0.
-    ws.replace(
-        "voyages/core/voyage.toml",
-        "version = \"1.5.0\"",
-        "version = \"1.6.0\"",
-    );
-    ws.append(
-        "voyages/core/values/cert-manager.yaml",
-        "\nreplicaCount: 3\n",
-    );
+    move_core_past_150(&ws);
     std::fs::remove_dir_all(ws.out()).expect("remove out/");
     let run = ws.build(&[]);
     assert_eq!(cluster_out(&ws, "peu01"), at_150, "{}", run.stderr);
@@ -923,15 +928,7 @@ fn a_tls_registry_with_a_private_ca_works_with_ca_file_and_ssl_cert_file_and_fai
     ws.replace("workspace.toml", &example_registry_url(), &url);
     ws.build(&[]);
     let at_150 = cluster_out(&ws, "peu01");
-    ws.replace(
-        "voyages/core/voyage.toml",
-        "version = \"1.5.0\"",
-        "version = \"1.6.0\"",
-    );
-    ws.append(
-        "voyages/core/values/cert-manager.yaml",
-        "\nreplicaCount: 3\n",
-    );
+    move_core_past_150(&ws);
     std::fs::remove_dir_all(ws.out()).expect("remove out/");
     // Loopback registries are plain HTTP for pulls unless told otherwise.
     let run = build_env(&ws, &[("SSL_CERT_FILE", ca.as_os_str())]);
@@ -992,15 +989,7 @@ fn a_second_checkout_sharing_the_cache_renders_a_pulled_pin_without_the_registry
     a.build(&[]);
     let at_150 = cluster_out(&a, "peu01");
     for ws in [&a, &b] {
-        ws.replace(
-            "voyages/core/voyage.toml",
-            "version = \"1.5.0\"",
-            "version = \"1.6.0\"",
-        );
-        ws.append(
-            "voyages/core/values/cert-manager.yaml",
-            "\nreplicaCount: 3\n",
-        );
+        move_core_past_150(ws);
     }
     std::fs::remove_dir_all(a.out()).expect("remove out/");
     a.build(&[]);
