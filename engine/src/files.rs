@@ -176,23 +176,6 @@ impl FileDigests {
         out
     }
 
-    /// Keeps the loaded entries not seen in this run (a run that looked at only part of the
-    /// workspace): they are persisted again unless seen with another stamp.
-    pub fn keep_previous(&self) {
-        let racy = self
-            .racy
-            .lock()
-            .map(|r| r.keys().cloned().collect::<std::collections::HashSet<_>>())
-            .unwrap_or_default();
-        if let Ok(mut m) = self.current.lock() {
-            for (k, v) in &self.previous {
-                if !racy.contains(k) {
-                    m.entry(k.clone()).or_insert(*v);
-                }
-            }
-        }
-    }
-
     /// The stat cache to persist: the entries seen in this run.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();

@@ -95,6 +95,22 @@ pub trait Store: Send + Sync {
         self.get_action(key).map(|r| (r, Origin::Local))
     }
     fn put_action(&self, key: &Digest<Action>, result: &ActionResult) -> Result<(), StoreError>;
+    /// Stores an action result whose loss only costs speed (a copy of a remote hit, which
+    /// the remote still holds): the implementation may skip the fsync. Reads still verify it.
+    fn put_action_unsynced(
+        &self,
+        key: &Digest<Action>,
+        result: &ActionResult,
+    ) -> Result<(), StoreError> {
+        self.put_action(key, result)
+    }
+    /// A hint from the scheduler: these keys are looked up next (one level of the graph, the
+    /// actions its memo does not know). A store with a remote tier may fetch them in
+    /// parallel now, so the [`Store::lookup_action`] calls that follow are local. The
+    /// default does nothing.
+    fn prefetch(&self, keys: &[Digest<Action>]) {
+        let _ = keys;
+    }
     /// A small named record (stat cache, last build), or `None`.
     fn load_state(&self, name: &str) -> Option<Vec<u8>>;
     fn save_state(&self, name: &str, data: &[u8]) -> Result<(), StoreError>;

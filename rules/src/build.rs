@@ -897,8 +897,10 @@ impl Session {
 
     /// Saves the stat and model caches when they changed.
     pub fn save(&self, store: &dyn Store) -> Result<(), BuildError> {
+        // A partial session saw a few files: rewriting the whole stat and model caches for
+        // them costs more than hashing and parsing those files again in the next build.
         if self.partial.is_some() {
-            self.digests.keep_previous();
+            return Ok(());
         }
         if self.digests.changed() || self.raw_stat.is_none() {
             let bytes = self.digests.encode();
@@ -908,7 +910,7 @@ impl Session {
                     .map_err(|e| BuildError::Io(e.message))?;
             }
         }
-        let model = self.models.encode(self.partial.is_some());
+        let model = self.models.encode();
         if self.raw_model.as_deref() != Some(&model) {
             store
                 .save_state_unsynced(&format!("model-{}", self.id), &model)

@@ -417,7 +417,10 @@ impl SummaryLines {
                 lines.push((t..t + end, start..start + line.len()));
             }
         }
-        if !lines.windows(2).all(|w| text[w[0].0.clone()] < text[w[1].0.clone()]) {
+        if !lines
+            .windows(2)
+            .all(|w| text[w[0].0.clone()] < text[w[1].0.clone()])
+        {
             return None;
         }
         Some(SummaryLines {
@@ -514,7 +517,10 @@ mod tests {
         let text = summary_of_lines(lines.iter().copied());
         let mut back = SummaryLines::parse(text.clone()).unwrap();
         assert_eq!(back.iter().map(|(_, l)| l).collect::<Vec<_>>(), lines);
-        assert_eq!(back.iter().map(|(t, _)| t).collect::<Vec<_>>(), ["a", "b", "d"]);
+        assert_eq!(
+            back.iter().map(|(t, _)| t).collect::<Vec<_>>(),
+            ["a", "b", "d"]
+        );
         // Own lines replace kept ones of the same target and merge in order.
         let own = [("b", "B"), ("c", "C"), ("e", "E")];
         assert_eq!(
@@ -523,7 +529,10 @@ mod tests {
         );
         back.retain(|t| t != "a");
         assert_eq!(back.len(), 2);
-        assert_eq!(merge_summary(back.iter(), &[]), summary_of_lines(lines[1..].iter().copied()));
+        assert_eq!(
+            merge_summary(back.iter(), &[]),
+            summary_of_lines(lines[1..].iter().copied())
+        );
         let empty = SummaryLines::parse(summary_of_lines(std::iter::empty())).unwrap();
         assert!(empty.is_empty());
         // Not a summary, out of order, or an escaped target: the caller builds fully.

@@ -150,26 +150,11 @@ impl ModelCache {
         cache
     }
 
-    /// The entries used in this run (unused ones are dropped), or all of them (`keep_all`:
-    /// a partial build used only some).
-    pub(crate) fn encode(&self, keep_all: bool) -> Vec<u8> {
+    /// The entries used in this run (unused ones are dropped).
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MODEL_MAGIC);
-        let mut used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
-        if keep_all {
-            used.extend(
-                self.decls
-                    .lock()
-                    .map(|m| m.keys().copied().collect::<Vec<_>>())
-                    .unwrap_or_default(),
-            );
-            used.extend(
-                self.valid_yaml
-                    .lock()
-                    .map(|m| m.iter().copied().collect::<Vec<_>>())
-                    .unwrap_or_default(),
-            );
-        }
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
         let decls = self.decls.lock().map(|m| m.clone()).unwrap_or_default();
         let mut keys: Vec<&Digest<Blob>> = decls.keys().filter(|k| used.contains(k)).collect();
         keys.sort();
