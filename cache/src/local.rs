@@ -90,13 +90,25 @@ impl LocalCache {
     }
 
     fn write_atomic_with(&self, dest: &Path, data: &[u8], sync: bool) -> Result<(), StoreError> {
+        self.write_atomic_parts(dest, &[data], sync)
+    }
+
+    /// [`Self::write_atomic_with`] of the concatenation of `parts` (without copying them).
+    fn write_atomic_parts(
+        &self,
+        dest: &Path,
+        parts: &[&[u8]],
+        sync: bool,
+    ) -> Result<(), StoreError> {
         let tmp = self.temp_path();
         let fail = |what: &str, p: &Path, e: io::Error| {
             StoreError::new(format!("cannot {what} `{}`: {e}", p.display()))
         };
         let result = (|| {
             let mut f = File::create(&tmp).map_err(|e| fail("create", &tmp, e))?;
-            f.write_all(data).map_err(|e| fail("write", &tmp, e))?;
+            for part in parts {
+                f.write_all(part).map_err(|e| fail("write", &tmp, e))?;
+            }
             if sync {
                 f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
             }
@@ -156,10 +168,8 @@ impl LocalCache {
 impl LocalCache {
     /// A state record: body + blake3 trailer, through a temp file and a rename.
     fn write_state(&self, name: &str, data: &[u8], sync: bool) -> Result<(), StoreError> {
-        let mut body = Vec::with_capacity(data.len() + 32);
-        body.extend_from_slice(data);
-        body.extend_from_slice(&state_trailer(data));
-        self.write_atomic_with(&self.state_path(name), &body, sync)
+        let trailer = state_trailer(data);
+        self.write_atomic_parts(&self.state_path(name), &[data, &trailer], sync)
     }
 }
 

@@ -16,7 +16,24 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// Large buffers (the records and summary of a big fleet are megabytes) come from glibc's
+/// heap and stay there when freed, so this short-lived process reuses pages instead of
+/// faulting in fresh ones for every buffer: page faults were most of an incremental build's
+/// time on a 1,000-cluster fleet.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    // SAFETY: `mallopt` only sets allocator parameters; no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let args = match cli::Cli::try_parse() {
         Ok(a) => a,
         Err(e) => {

@@ -495,7 +495,7 @@ impl Session {
                 let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
                 let out_rel = self.ws.decl.output_dir.trim_end_matches('/');
                 let out_clusters = format!("{out_rel}/clusters/");
-                raw_build.as_deref().and_then(|b| {
+                raw_build.and_then(|b| {
                     BuildRecord::decode_some(
                         b,
                         |t| cluster_of_target(t).is_none_or(|c| names.contains(c)),
@@ -596,8 +596,15 @@ impl Session {
                 let _ = store.save_state(&format!("fast-{}", self.id), b"");
             }
         };
-        let (saved_record, (_, saved_caches)) =
-            rayon::join(save_record, || rayon::join(save_fast, || self.save(store)));
+        // This thread writes the summary: freed, its megabytes are reused for printing it.
+        let (saved_record, saved_caches) = std::thread::scope(|s| {
+            let other = s.spawn(|| (save_record(), self.save(store)));
+            save_fast();
+            other.join().unwrap_or_else(|_| {
+                let e = || BuildError::Io("saving the build records failed".into());
+                (Err(e()), Err(e()))
+            })
+        });
         saved_record?;
         saved_caches?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");

@@ -11,6 +11,7 @@
 //! crash reads as absent, and the next build is only slower, never wrong.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use wayfinder_engine::{
     ActionKey, ActionResult, Blob, Digest, FileStamp, KeyHasher, Memo, Reader, Writer,
@@ -36,9 +37,11 @@ pub(crate) struct BuildRecord {
     /// Output files (workspace-relative) → stamp and digest when last written or checked.
     pub outputs: HashMap<String, (FileStamp, Digest<Blob>)>,
     /// Targets and outputs a partial build does not look at, kept encoded and written back
-    /// as they were (see [`BuildRecord::decode_some`]).
-    pub opaque_targets: Vec<(String, Vec<u8>)>,
-    pub opaque_outputs: Vec<(String, Vec<u8>)>,
+    /// as they were (see [`BuildRecord::decode_some`]): (name, encoding) ranges into `raw`.
+    opaque_targets: Vec<(Range<usize>, Range<usize>)>,
+    opaque_outputs: Vec<(Range<usize>, Range<usize>)>,
+    /// The record the opaque entries were read from.
+    raw: Vec<u8>,
 }
 
 /// The name of a workspace's state records: a digest of its root path.
@@ -71,10 +74,9 @@ impl BuildRecord {
             .keys()
             .map(|n| (n.as_str(), None))
             .chain(
-                self.opaque_targets
-                    .iter()
-                    .filter(|(n, _)| !self.targets.contains_key(n))
-                    .map(|(n, b)| (n.as_str(), Some(b.as_slice()))),
+                self.opaque(&self.opaque_targets)
+                    .filter(|(n, _)| !self.targets.contains_key(*n))
+                    .map(|(n, b)| (n, Some(b))),
             )
             .collect();
         targets.sort_by(|a, b| a.0.cmp(b.0));
@@ -93,10 +95,9 @@ impl BuildRecord {
             .keys()
             .map(|n| (n.as_str(), None))
             .chain(
-                self.opaque_outputs
-                    .iter()
-                    .filter(|(n, _)| !self.outputs.contains_key(n))
-                    .map(|(n, b)| (n.as_str(), Some(b.as_slice()))),
+                self.opaque(&self.opaque_outputs)
+                    .filter(|(n, _)| !self.outputs.contains_key(*n))
+                    .map(|(n, b)| (n, Some(b))),
             )
             .collect();
         outs.sort_by(|a, b| a.0.cmp(b.0));
@@ -117,17 +118,40 @@ impl BuildRecord {
         w.finish()
     }
 
+    /// (name, encoding) of opaque entries.
+    fn opaque<'a>(
+        &'a self,
+        entries: &'a [(Range<usize>, Range<usize>)],
+    ) -> impl Iterator<Item = (&'a str, &'a [u8])> {
+        entries.iter().filter_map(|(n, b)| {
+            let name = std::str::from_utf8(self.raw.get(n.clone())?).ok()?;
+            Some((name, self.raw.get(b.clone())?))
+        })
+    }
+
     pub(crate) fn decode(data: &[u8]) -> Option<BuildRecord> {
-        BuildRecord::decode_some(data, |_| true, |_| true)
+        BuildRecord::decode_inner(data, |_| true, |_| true)
     }
 
     /// Decodes the targets and outputs the predicates keep; the others stay encoded (cheap to
     /// carry, written back unchanged), so a partial build pays only for what it touches.
     pub(crate) fn decode_some(
+        data: Vec<u8>,
+        keep_target: impl Fn(&str) -> bool,
+        keep_output: impl Fn(&str) -> bool,
+    ) -> Option<BuildRecord> {
+        let mut rec = BuildRecord::decode_inner(&data, keep_target, keep_output)?;
+        rec.raw = data;
+        Some(rec)
+    }
+
+    /// The record with ranges into `data` for the opaque entries (the caller keeps `data`).
+    fn decode_inner(
         data: &[u8],
         keep_target: impl Fn(&str) -> bool,
         keep_output: impl Fn(&str) -> bool,
     ) -> Option<BuildRecord> {
+        let offset = |s: &str| s.as_ptr() as usize - data.as_ptr() as usize;
         let mut r = Reader::new(data);
         if r.str()? != MAGIC {
             return None;
@@ -146,10 +170,9 @@ impl BuildRecord {
                 _ => return None,
             };
             if !keep_target(name) {
-                rec.opaque_targets.push((
-                    name.to_string(),
-                    data[start..data.len() - r.remaining()].to_vec(),
-                ));
+                let at = offset(name);
+                rec.opaque_targets
+                    .push((at..at + name.len(), start..data.len() - r.remaining()));
                 continue;
             }
             rec.targets.insert(
@@ -171,10 +194,9 @@ impl BuildRecord {
             if keep_output(name) {
                 rec.outputs.insert(name.to_string(), (s, d));
             } else {
-                rec.opaque_outputs.push((
-                    name.to_string(),
-                    data[start..data.len() - r.remaining()].to_vec(),
-                ));
+                let at = offset(name);
+                rec.opaque_outputs
+                    .push((at..at + name.len(), start..data.len() - r.remaining()));
             }
         }
         r.is_empty().then_some(rec)
@@ -264,7 +286,7 @@ mod tests {
         assert_eq!(BuildRecord::decode(&bytes), Some(rec.clone()));
         assert_eq!(BuildRecord::decode(&bytes[..bytes.len() - 1]), None);
         // Decoding only some entries keeps the others as they were.
-        let some = BuildRecord::decode_some(&bytes, |t| t.starts_with("chart:"), |_| false)
+        let some = BuildRecord::decode_some(bytes.clone(), |t| t.starts_with("chart:"), |_| false)
             .expect("decodes");
         assert_eq!(some.targets.len(), 1);
         assert_eq!(some.opaque_targets.len(), 1);
