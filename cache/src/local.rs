@@ -113,12 +113,6 @@ impl LocalCache {
                 f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
             }
             drop(f);
-            if !sync {
-                // ext4 flushes a file's data when a rename replaces it (`auto_da_alloc`),
-                // which costs milliseconds per megabyte. Unsynced files may be lost anyway:
-                // unlink the old one first, so readers see the old file, none, or the new one.
-                let _ = fs::remove_file(dest);
-            }
             if let Err(e) = fs::rename(&tmp, dest) {
                 if e.kind() != io::ErrorKind::NotFound {
                     return Err(fail("rename into", dest, e));
@@ -169,9 +163,20 @@ impl LocalCache {
     /// A state record: body + blake3 trailer, through a temp file and a rename.
     fn write_state(&self, name: &str, data: &[u8], sync: bool) -> Result<(), StoreError> {
         let trailer = state_trailer(data);
-        self.write_atomic_parts(&self.state_path(name), &[data, &trailer], sync)
+        let path = self.state_path(name);
+        if !sync && data.len() >= UNLINK_BEFORE_REPLACE {
+            // ext4 flushes a file's data when a rename replaces it (`auto_da_alloc`), which
+            // costs milliseconds per megabyte. A large unsynced record may be lost anyway:
+            // unlink the old one first, so readers see the old record, none, or the new one
+            // (small records, such as the read-add-write remote stats, are replaced atomically).
+            let _ = fs::remove_file(&path);
+        }
+        self.write_atomic_parts(&path, &[data, &trailer], sync)
     }
 }
+
+/// Unsynced state records at least this large are unlinked before being replaced.
+const UNLINK_BEFORE_REPLACE: usize = 256 << 10;
 
 pub(crate) fn entry_path(area: &Path, hex: &str) -> PathBuf {
     area.join(&hex[..2]).join(hex)
@@ -271,10 +276,9 @@ impl Store for LocalCache {
         key: &Digest<ActionKey>,
         result: &ActionResult,
     ) -> Result<(), StoreError> {
-        let mut body = result.encode();
+        let body = result.encode();
         let trailer = ac_trailer(key, &body);
-        body.extend_from_slice(&trailer);
-        self.write_atomic_with(&self.action_path(key), &body, false)
+        self.write_atomic_parts(&self.action_path(key), &[&body, &trailer], false)
     }
 
     fn load_state(&self, name: &str) -> Option<Vec<u8>> {

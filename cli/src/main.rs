@@ -24,7 +24,10 @@ use clap::Parser;
 fn tune_allocator() {
     // SAFETY: `mallopt` only sets allocator parameters; no other thread exists yet.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        // Older glibc caps the threshold at 32 MiB (and rejects more, returning 0).
+        if libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20) == 0 {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        }
         libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
     }
 }

@@ -264,11 +264,17 @@ impl Session {
                     None => Session::open(root, store).map(FastStart::Full),
                 }
             }
+            Check::Clusters(_)
+                if record.ambiguous_charts
+                    || !record.summary.is_some_and(|d| store.has_blob(&d)) =>
+            {
+                Session::open(root, store).map(FastStart::Full)
+            }
             Check::Clusters(set) => {
                 // The last whole build's summary, whose lines of the other clusters this
                 // build keeps; without it (or with an unusual one) the build is a full one.
                 // Read while the changed clusters load: both are megabytes for a large fleet.
-                let summary = record.summary.filter(|_| !record.ambiguous_charts);
+                let summary = record.summary;
                 let build_name = format!("build-{id}");
                 let (kept, raw_build, session) = std::thread::scope(|s| {
                     let kept = s.spawn(|| {
@@ -320,6 +326,17 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// The chart targets a cluster's components use (sorted, unique).
+    fn chart_targets_of(&self, c: &crate::load::Cluster) -> Vec<String> {
+        let set: BTreeSet<&str> = c
+            .components
+            .iter()
+            .filter_map(|comp| self.ws.charts.get(&comp.chart))
+            .map(|info| info.target.as_str())
+            .collect();
+        set.into_iter().map(str::to_string).collect()
     }
 
     /// Where the rendered tree goes.
@@ -569,9 +586,24 @@ impl Session {
         if let Some((rec, set)) = &self.partial {
             let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
             let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
+            // Charts the other clusters use; one that only the changed clusters used, and no
+            // longer do, is gone from the workspace (one a voyage uses is planned, so `mine`).
+            let others_use: HashSet<&str> = rec
+                .clusters
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !set.contains(&(*i as u32)))
+                .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
+                .collect();
             kept = self.kept_summary.clone().unwrap_or_default();
             kept.retain(|t| {
-                !mine.contains(t) && cluster_of_target(t).is_none_or(|c| !names.contains(c))
+                if mine.contains(t) {
+                    return false;
+                }
+                match cluster_of_target(t) {
+                    Some(c) => !names.contains(c),
+                    None => !t.starts_with("chart:") || others_use.contains(t),
+                }
             });
         }
         // Save the records that changed. They are independent caches (each checksummed, a
@@ -605,6 +637,10 @@ impl Session {
                 (Err(e()), Err(e()))
             })
         });
+        if saved_record.is_err() && whole {
+            // The fast record must not call the next build a no-op without its build record.
+            let _ = store.save_state(&format!("fast-{}", self.id), b"");
+        }
         saved_record?;
         saved_caches?;
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
@@ -701,6 +737,7 @@ impl Session {
                             name: c.name.clone(),
                             group: c.group.clone(),
                             dir: c.dir.rsplit('/').next().unwrap_or_default().to_string(),
+                            charts: self.chart_targets_of(c),
                         })
                         .collect();
                     let groups: BTreeSet<String> =
@@ -714,8 +751,17 @@ impl Session {
                             entries.insert(e.path.clone(), e.clone());
                         }
                     }
+                    let mut clusters = rec.clusters.clone();
+                    for &i in set {
+                        let loaded = clusters
+                            .get(i as usize)
+                            .and_then(|c| self.ws.clusters.iter().find(|l| l.name == c.name));
+                        if let (Some(c), Some(l)) = (clusters.get_mut(i as usize), loaded) {
+                            c.charts = self.chart_targets_of(l);
+                        }
+                    }
                     (
-                        rec.clusters.clone(),
+                        clusters,
                         rec.groups.clone(),
                         set.iter().map(|&i| i as usize).collect(),
                     )
@@ -1159,8 +1205,6 @@ fn sync_file(
     Ok((FileStamp::of(&meta), true))
 }
 
-/// One action of the summary as a JSON object on one line; `status` overrides the outcome's
-/// status and zeroes the duration (the stored lines of the fast path say `cached`).
 /// The summary text of `outcomes` (each with `status` if given) merged with `kept`; without
 /// kept lines, in the order of `outcomes`.
 fn summary_with(outcomes: &[Outcome], kept: &SummaryLines, status: Option<Status>) -> String {
@@ -1176,6 +1220,8 @@ fn summary_with(outcomes: &[Outcome], kept: &SummaryLines, status: Option<Status
     merge_summary(kept.iter(), &own)
 }
 
+/// One action of the summary as a JSON object on one line; `status` overrides the outcome's
+/// status and zeroes the duration (the stored lines of the fast path say `cached`).
 fn summary_line(o: &Outcome, status: Option<Status>) -> String {
     fn q(out: &mut String, s: &str) {
         out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use wayfinder_engine::{FileStamp, Reader, Writer, RACY_WINDOW_NS};
 
-const MAGIC: &str = "wayfinder-fast-record-v1";
+const MAGIC: &str = "wayfinder-fast-record-v2";
 
 /// Who is affected when an entry changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,6 +60,9 @@ pub(crate) struct FastCluster {
     pub name: String,
     pub group: String,
     pub dir: String,
+    /// Targets of the charts its components use (`chart:NAME`): a partial build drops the
+    /// summary line of a chart that only its changed clusters used and no longer do.
+    pub charts: Vec<String>,
 }
 
 /// The stamps of the last successful whole-workspace build.
@@ -165,6 +168,10 @@ impl FastRecord {
         w.u64(self.clusters.len() as u64);
         for c in &self.clusters {
             w.str(&c.name).str(&c.group).str(&c.dir);
+            w.u64(c.charts.len() as u64);
+            for t in &c.charts {
+                w.str(t);
+            }
         }
         w.u64(self.groups.len() as u64);
         for g in &self.groups {
@@ -212,10 +219,16 @@ impl FastRecord {
             ..Default::default()
         };
         for _ in 0..r.count(24)? {
+            let (name, group, dir) = (r.str()?, r.str()?, r.str()?);
+            let mut charts = Vec::new();
+            for _ in 0..r.count(8)? {
+                charts.push(r.str()?.to_string());
+            }
             rec.clusters.push(FastCluster {
-                name: r.str()?.to_string(),
-                group: r.str()?.to_string(),
-                dir: r.str()?.to_string(),
+                name: name.to_string(),
+                group: group.to_string(),
+                dir: dir.to_string(),
+                charts,
             });
         }
         for _ in 0..r.count(8)? {
@@ -500,11 +513,13 @@ mod tests {
                     name: "a1".into(),
                     group: "g".into(),
                     dir: "a1".into(),
+                    charts: vec!["chart:web".into()],
                 },
                 FastCluster {
                     name: "renamed".into(),
                     group: "g".into(),
                     dir: "b1".into(),
+                    charts: Vec::new(),
                 },
             ],
             vec!["g".into()],

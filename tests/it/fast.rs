@@ -40,13 +40,46 @@ fn warmed() -> Workspace {
     ws
 }
 
-/// Builds a copy of `ws`'s inputs from scratch (own cache) and asserts equal `out/` bytes.
-fn assert_same_as_scratch(ws: &Workspace) {
+/// The summary without statuses and durations: what any build of the same inputs lists.
+fn strip(s: &wayfinder_tests::Summary) -> Vec<(String, String, String, String)> {
+    s.actions()
+        .iter()
+        .map(|a| {
+            (
+                a.target.clone(),
+                a.kind.clone(),
+                a.key.clone(),
+                format!("{:?}", a.inputs),
+            )
+        })
+        .collect()
+}
+
+/// The summary of a fast-path build lists every action of a from-scratch build once, in
+/// target order, with the same kinds, keys and inputs.
+fn assert_summary_as_scratch(fast: &wayfinder_tests::Summary, scratch: &wayfinder_tests::Summary) {
+    let targets: Vec<&str> = fast.actions().iter().map(|a| a.target.as_str()).collect();
+    assert!(
+        targets.windows(2).all(|w| w[0] < w[1]),
+        "the summary is not in strict target order: {targets:?}"
+    );
+    let mut scratch = strip(scratch);
+    scratch.sort();
+    assert_eq!(
+        strip(fast),
+        scratch,
+        "the summary differs from a from-scratch build"
+    );
+}
+
+/// Builds a copy of `ws`'s inputs from scratch (own cache), asserts equal `out/` bytes, and
+/// returns the from-scratch summary.
+fn assert_same_as_scratch(ws: &Workspace) -> wayfinder_tests::Summary {
     let fresh = Workspace::empty();
     for item in ["workspace.toml", "charts", "voyages", "clusters"] {
         wayfinder_tests::copy_tree(&ws.path(item), &fresh.path(item));
     }
-    fresh.build(&[]);
+    let scratch = fresh.build(&[]).summary();
     let a: Vec<(String, Vec<u8>)> = snapshot(&ws.out())
         .into_iter()
         .map(|(p, s)| (p, s.bytes))
@@ -63,6 +96,7 @@ fn assert_same_as_scratch(ws: &Workspace) {
     for ((p, x), (_, y)) in a.iter().zip(&b) {
         assert!(x == y, "out/{p} differs from a from-scratch build");
     }
+    scratch
 }
 
 #[test]
@@ -83,20 +117,7 @@ fn a_noop_build_is_decided_by_stat_and_keeps_the_summary() {
     let noop = run.summary();
     assert!(noop.actions().iter().all(|a| a.status == "cached"));
     // Same targets, kinds, keys and inputs as the build that did the work.
-    let strip = |s: &wayfinder_tests::Summary| {
-        s.actions()
-            .iter()
-            .map(|a| {
-                (
-                    a.target.clone(),
-                    a.kind.clone(),
-                    a.key.clone(),
-                    a.inputs.clone(),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(strip(&first), strip(&noop));
+    assert_summary_as_scratch(&noop, &first);
     assert_eq!(before, snapshot(&ws.out()), "a no-op rewrote output files");
 }
 
@@ -130,22 +151,22 @@ fn an_overlay_edit_loads_and_runs_only_that_cluster() {
         "{:#?}",
         summary.actions()
     );
-    let full = Workspace::example();
-    assert_eq!(
-        summary.actions().len(),
-        full.build(&[]).summary().actions().len(),
-        "the summary of a partial build lists every action"
-    );
+    assert!(summary
+        .actions()
+        .iter()
+        .all(|a| a.status == "cached" || built.contains(a.target.as_str())));
     assert!(ws
         .read("out/clusters/peu01/ingress-nginx.yaml")
         .contains("acme.example/fast-path: edited"));
-    assert_same_as_scratch(&ws);
-    // And the next build settles back to a no-op.
+    let scratch = assert_same_as_scratch(&ws);
+    assert_summary_as_scratch(&summary, &scratch);
+    // And the next build settles back to a no-op, whose stored summary is the merged one.
     settle();
     build_v(&ws);
     settle();
     let run = build_v(&ws);
     assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+    assert_summary_as_scratch(&run.summary(), &scratch);
 }
 
 #[test]
@@ -296,4 +317,43 @@ fn a_chart_a_partial_build_starts_using_is_watched() {
         run.stderr
     );
     assert_same_as_scratch(&ws);
+}
+
+#[test]
+fn a_chart_only_a_changed_cluster_used_leaves_the_summary_of_a_partial_build() {
+    let ws = warmed();
+    // hdev01 alone uses a chart of its own; then it stops using it (a partial build).
+    ws.copy("charts/oauth2-proxy", "charts/probe-chart");
+    ws.copy(
+        "clusters/gauss/peu02/values/oauth2-proxy.yaml",
+        "clusters/hopper/hdev01/values/oauth2-proxy.yaml",
+    );
+    let block = "\n[components.oauth2-proxy]\nchart = \"charts/probe-chart\"\nnamespace = \"auth\"\nvalues = [\"values/oauth2-proxy.yaml\"]\n";
+    ws.append("clusters/hopper/hdev01/cluster.toml", block);
+    build_v(&ws);
+    settle();
+    let run = build_v(&ws);
+    assert!(run
+        .summary()
+        .actions()
+        .iter()
+        .any(|a| a.target == "chart:probe-chart"));
+    settle();
+    ws.replace("clusters/hopper/hdev01/cluster.toml", block, "");
+    let run = build_v(&ws);
+    assert!(
+        verdict(&run).is_some_and(|v| v.starts_with("Clusters(")),
+        "{}",
+        run.stderr
+    );
+    let summary = run.summary();
+    assert!(
+        !summary
+            .actions()
+            .iter()
+            .any(|a| a.target == "chart:probe-chart"),
+        "a chart nobody uses stays in the summary"
+    );
+    let scratch = assert_same_as_scratch(&ws);
+    assert_summary_as_scratch(&summary, &scratch);
 }
