@@ -11,11 +11,17 @@
 //! | signing            | `--require-signed`                 |                          | `WAYFINDER_CACHE_SIGNING_KEY` (HMAC key)      |
 //! | HTTP credentials   | (user info in the URL wins)        |                          | `WAYFINDER_REMOTE_CACHE_USERNAME`/`_PASSWORD` |
 //! | request timeout    |                                    |                          | `WAYFINDER_REMOTE_CACHE_TIMEOUT` (seconds)    |
+//! | HTTPS CA           |                                    |                          | `WAYFINDER_REMOTE_CACHE_CA` (PEM file, added to the system's roots); `SSL_CERT_FILE`/`SSL_CERT_DIR` (replace them) |
 //!
-//! Lookups go to the local cache first, then to the remote; built actions are uploaded in the
-//! background and [`BuildStore::finish`] waits for them (bounded) and prints at most one
+//! Lookups go to the local cache first, then to the remote. Before each level of the graph
+//! runs, [`Store::prefetch`] looks its keys up in parallel (local first, then the remote on a
+//! bounded pool of keep-alive connections), so the scheduler's lookups that follow are
+//! answered from memory. Built actions are uploaded in the background and
+//! [`BuildStore::finish`] waits for them (bounded) and prints at most one
 //! warning per kind of remote problem. A remote problem never fails the build.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use wayfinder_cache::{remote, LocalCache, RemoteCache, RemoteOptions, RemoteUrl};
@@ -29,6 +35,9 @@ use crate::commands::{report, BAD_INPUT};
 pub(crate) struct BuildStore<'a> {
     local: &'a LocalCache,
     remote: Option<RemoteCache>,
+    /// What [`Store::prefetch`] learnt from the remote: a hit (already kept locally) or a
+    /// miss, not to be asked again. Taken by the lookup that follows.
+    prefetched: Mutex<HashMap<Digest<ActionKey>, Option<ActionResult>>>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -65,6 +74,7 @@ impl<'a> BuildStore<'a> {
             return Ok(BuildStore {
                 local,
                 remote: None,
+                prefetched: Mutex::default(),
             });
         };
         let credentials = env("WAYFINDER_REMOTE_CACHE_USERNAME").map(|user| {
@@ -93,6 +103,9 @@ impl<'a> BuildStore<'a> {
                 }
             }
         }
+        opts.ca_file = env("WAYFINDER_REMOTE_CACHE_CA")
+            .map(|p| (p.into(), "WAYFINDER_REMOTE_CACHE_CA"))
+            .or_else(|| env("SSL_CERT_FILE").map(|p| (p.into(), "SSL_CERT_FILE")));
         opts.write = !g.remote_read_only && decl.remote_write != Some(false);
         opts.require_signed = g.require_signed;
         opts.signing_key = signing_key;
@@ -101,6 +114,7 @@ impl<'a> BuildStore<'a> {
         Ok(BuildStore {
             local,
             remote: Some(remote),
+            prefetched: Mutex::default(),
         })
     }
 
@@ -112,6 +126,22 @@ impl<'a> BuildStore<'a> {
             eprintln!("warning: {w}");
         }
         eprintln!("remote cache `{}`: {}", remote.url(), r.stats.describe());
+    }
+}
+
+impl BuildStore<'_> {
+    /// The local entry for `key`: `Ok` when all its blobs are present, `Err` when some were
+    /// collected.
+    fn local_complete(
+        &self,
+        key: &Digest<ActionKey>,
+    ) -> Option<Result<ActionResult, ActionResult>> {
+        let r = self.local.get_action(key)?;
+        Some(if r.outputs.values().all(|d| self.local.has_blob(d)) {
+            Ok(r)
+        } else {
+            Err(r)
+        })
     }
 }
 
@@ -137,19 +167,48 @@ impl Store for BuildStore<'_> {
         self.local.get_action(key)
     }
     fn lookup_action(&self, key: &Digest<ActionKey>) -> Option<(ActionResult, Origin)> {
-        let local = self.local.get_action(key);
-        if let Some(r) = &local {
-            if r.outputs.values().all(|d| self.local.has_blob(d)) {
-                return local.map(|r| (r, Origin::Local));
+        let Some(remote) = &self.remote else {
+            return self.local.lookup_action(key);
+        };
+        let prefetched = self.prefetched.lock().ok().and_then(|mut p| p.remove(key));
+        // Asked already (hit or miss): the remote is not asked again.
+        let asked = prefetched.is_some();
+        if let Some(Some(hit)) = prefetched {
+            if hit.outputs.values().all(|d| self.local.has_blob(d)) {
+                return Some((hit, Origin::Remote));
             }
         }
-        // A local miss, or a local entry whose blobs were collected: ask the remote.
-        match &self.remote {
-            Some(remote) => match remote.lookup(self.local, key) {
-                Some(r) => Some((r, Origin::Remote)),
-                None => local.map(|r| (r, Origin::Local)),
-            },
+        let local = self.local_complete(key);
+        if let Some(Ok(r)) = local {
+            return Some((r, Origin::Local));
+        }
+        let local = local.map(|r| r.unwrap_or_else(|partial| partial));
+        // A local miss, or a local entry whose blobs were collected: ask the remote, unless
+        // the prefetch just did.
+        match (!asked).then(|| remote.lookup(self.local, key)).flatten() {
+            Some(r) => Some((r, Origin::Remote)),
             None => local.map(|r| (r, Origin::Local)),
+        }
+    }
+    fn prefetch(&self, keys: &[Digest<ActionKey>]) {
+        let Some(remote) = &self.remote else { return };
+        let mut ask: Vec<Digest<ActionKey>> = match self.prefetched.lock() {
+            Ok(p) => keys
+                .iter()
+                .filter(|k| !p.contains_key(k))
+                .copied()
+                .collect(),
+            Err(_) => return,
+        };
+        ask.sort();
+        ask.dedup();
+        ask.retain(|k| !matches!(self.local_complete(k), Some(Ok(_))));
+        if ask.is_empty() {
+            return;
+        }
+        let found = remote.lookup_many(self.local, &ask);
+        if let Ok(mut p) = self.prefetched.lock() {
+            p.extend(ask.into_iter().zip(found));
         }
     }
     fn put_action(&self, key: &Digest<ActionKey>, result: &ActionResult) -> Result<(), StoreError> {

@@ -221,6 +221,17 @@ pub fn execute(
         }
         let leaders: Vec<(Digest<ActionKind>, usize)> =
             groups.iter().map(|(k, v)| (*k, v[0])).collect();
+        // A store with a remote tier looks this level's unknown keys up in parallel now.
+        let unknown: Vec<Digest<ActionKind>> = leaders
+            .iter()
+            .filter(|&&(key, i)| {
+                let target = pending[i].0;
+                plan.actions.get(target).is_none_or(|a| a.cacheable())
+                    && opts.memo.is_none_or(|m| m.recall(target, &key).is_none())
+            })
+            .map(|&(key, _)| key)
+            .collect();
+        store.prefetch(&unknown);
         let done_ref = &done;
         let results: Vec<(usize, Outcome)> = pool.install(|| {
             leaders

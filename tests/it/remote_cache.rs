@@ -645,3 +645,258 @@ fn an_oci_registry_with_credentials() {
     assert!(!run.stderr.contains("wrong-password"));
     assert_same_out(&a, &c);
 }
+
+// ---------------------------------------------------------------------------------------
+// An HTTPS cache whose certificate comes from a private CA: a throwaway CA and server
+// certificate (`openssl`) and a throwaway nginx of this test, on a free port.
+
+/// The path of a tool, from `PATH` or the usual sbin directories.
+fn tool(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+fn openssl(bin: &Path, dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it (`server.pem`, `server.key`).
+fn make_certificates(openssl_bin: &Path, dir: &Path) {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend_from_slice(&ec);
+    ca.extend_from_slice(&[
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=wayfinder throwaway test CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(openssl_bin, dir, &ca);
+    let mut csr = vec!["req"];
+    csr.extend_from_slice(&ec);
+    csr.extend_from_slice(&[
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    openssl(openssl_bin, dir, &csr);
+    fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write the extensions file");
+    openssl(
+        openssl_bin,
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+}
+
+/// A throwaway nginx serving `https://127.0.0.1:PORT/cache/` (WebDAV) from its own prefix
+/// directory; killed when dropped. One process (`master_process off`), so killing it leaves
+/// no worker behind.
+struct TlsNginx {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TlsNginx {
+    fn start(nginx: &Path, dir: &Path) -> TlsNginx {
+        fs::create_dir_all(dir.join("www/cache")).expect("create the www dir");
+        let mut last_error = String::new();
+        // A free port can be taken between the probe and nginx's bind: try a few.
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let d = dir.display();
+            let conf = format!(
+                "worker_processes 1;\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\n\
+                 error_log {d}/error.log warn;\nevents {{ worker_connections 64; }}\n\
+                 http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n\
+                 proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+                 uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+                 default_type application/octet-stream;\n  client_max_body_size 0;\n\
+                 server {{\n    listen 127.0.0.1:{port} ssl;\n\
+                 ssl_certificate {d}/server.pem;\n    ssl_certificate_key {d}/server.key;\n\
+                 root {d}/www;\n    location /cache/ {{\n      dav_methods PUT DELETE;\n\
+                 create_full_put_path on;\n      dav_access user:rw group:rw all:r;\n    }}\n\
+                 }}\n}}\n"
+            );
+            fs::write(dir.join("nginx.conf"), conf).expect("write nginx.conf");
+            let log = fs::File::create(dir.join("nginx.out")).expect("create nginx.out");
+            let mut child = std::process::Command::new(nginx)
+                .arg("-c")
+                .arg(dir.join("nginx.conf"))
+                .arg("-p")
+                .arg(dir)
+                .arg("-e")
+                .arg(dir.join("error.log"))
+                .stdin(std::process::Stdio::null())
+                .stdout(log.try_clone().expect("clone the log handle"))
+                .stderr(log)
+                .spawn()
+                .expect("start nginx");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_error = format!(
+                        "nginx exited ({status}):\n{}{}",
+                        fs::read_to_string(dir.join("nginx.out")).unwrap_or_default(),
+                        fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+                    );
+                    break;
+                }
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return TlsNginx { child, port };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    last_error = "nginx did not listen within 10 s".to_string();
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        panic!("cannot start the test's nginx: {last_error}");
+    }
+}
+
+impl Drop for TlsNginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `wayfinder build --json --remote-cache URL` with only the TLS settings in `env` (the
+/// inherited `SSL_CERT_FILE`/`SSL_CERT_DIR` are removed).
+fn build_tls(ws: &Workspace, url: &str, env: &[(&str, &Path)]) -> Run {
+    let args = ["build", "--json", "--remote-cache", url];
+    let mut cmd = ws.command(&args);
+    cmd.env("WAYFINDER_REMOTE_CACHE_TIMEOUT", "5")
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    ws.run_cmd(cmd, &args)
+}
+
+#[test]
+fn an_https_cache_with_a_private_ca() {
+    let (Some(nginx), Some(openssl_bin)) = (tool("nginx"), tool("openssl")) else {
+        println!("skipped an_https_cache_with_a_private_ca: nginx or openssl is not installed");
+        return;
+    };
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let dir = tmp.path();
+    make_certificates(&openssl_bin, dir);
+    let server = TlsNginx::start(&nginx, dir);
+    let url = format!("https://127.0.0.1:{}/cache", server.port);
+    let ca = dir.join("ca.pem");
+
+    // Runner A trusts the CA through SSL_CERT_FILE and uploads.
+    let a = Workspace::example();
+    let run_a = build_tls(&a, &url, &[("SSL_CERT_FILE", &ca)]);
+    run_a.assert_success();
+    assert!(remote_warnings(&run_a).is_empty(), "{}", run_a.stderr);
+    assert!(
+        !files_under(&dir.join("www/cache/ac")).is_empty(),
+        "entries uploaded over HTTPS:\n{}",
+        run_a.stderr
+    );
+
+    // Runner B, fresh local cache, the same CA: every cacheable action is a remote hit.
+    let b = Workspace::example_named("https-b");
+    let run_b = build_tls(&b, &url, &[("SSL_CERT_FILE", &ca)]);
+    run_b.assert_success();
+    let sb = run_b.summary();
+    assert_eq!(
+        count(&sb, "remote-cached").len(),
+        cacheable(&sb),
+        "{:?}\n{}",
+        sb.status_counts(),
+        run_b.stderr
+    );
+    assert!(remote_warnings(&run_b).is_empty(), "{}", run_b.stderr);
+    assert_same_out(&a, &b);
+
+    // WAYFINDER_REMOTE_CACHE_CA adds the CA to the system's roots: hits too.
+    let c = Workspace::example_named("https-c");
+    let run_c = build_tls(&c, &url, &[("WAYFINDER_REMOTE_CACHE_CA", &ca)]);
+    run_c.assert_success();
+    let sc = run_c.summary();
+    assert_eq!(
+        count(&sc, "remote-cached").len(),
+        cacheable(&sc),
+        "{}",
+        run_c.stderr
+    );
+
+    // Without the CA the certificate is not trusted: the build still succeeds, with one
+    // warning naming the cache and hinting at the CA settings.
+    let d = Workspace::example_named("https-d");
+    let run_d = build_tls(&d, &url, &[]);
+    run_d.assert_success();
+    assert!(count(&run_d.summary(), "remote-cached").is_empty());
+    let w = remote_warnings(&run_d);
+    assert_eq!(w.len(), 1, "one warning:\n{}", run_d.stderr);
+    assert!(w[0].contains(&url), "names the cache: {}", w[0]);
+    assert!(
+        w[0].contains("WAYFINDER_REMOTE_CACHE_CA") && w[0].contains("SSL_CERT_FILE"),
+        "hints at the CA settings: {}",
+        w[0]
+    );
+    assert_same_out(&a, &d);
+    drop(server);
+}

@@ -1,7 +1,12 @@
 //! The Bazel HTTP cache protocol: `GET`/`PUT` `<base>/ac/<key hex>` and `<base>/cas/<sha256>`.
 //! `PUT` succeeds on 200, 201, 202 and 204; a `GET` misses on 404 and on 204.
+//!
+//! TLS: an `https://` cache is verified against the system's roots (which `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR` replace, as for OpenSSL) plus the CA file of [`super::RemoteOptions`]. A
+//! plain `http://` cache loads no roots at all.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{Area, Backend, RemoteError};
@@ -16,15 +21,25 @@ impl HttpBackend {
     pub(crate) fn new(
         base: &str,
         credentials: Option<(String, String)>,
+        ca_file: Option<&(PathBuf, &'static str)>,
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Result<HttpBackend, RemoteError> {
         // reqwest's rustls takes the process's crypto provider; installing twice is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(timeout)
-            .user_agent(concat!("wayfinder/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("wayfinder/", env!("CARGO_PKG_VERSION")));
+        if base.starts_with("https://") {
+            if let Some((path, setting)) = ca_file {
+                builder = builder.tls_certs_merge(read_ca_file(path, setting)?);
+            }
+        } else {
+            // No TLS: skip loading the system's roots (time, and an error where there are none).
+            builder = builder.tls_certs_only(Vec::new());
+        }
+        let client = builder
             .build()
             .map_err(|e| RemoteError::new(format!("cannot start the HTTP client: {e}")))?;
         Ok(HttpBackend {
@@ -44,6 +59,34 @@ impl HttpBackend {
             None => req,
         }
     }
+}
+
+/// The certificates of a PEM file; an unreadable file or one without certificates is an
+/// error (the remote is then unusable, with one warning naming the file).
+fn read_ca_file(path: &PathBuf, setting: &str) -> Result<Vec<reqwest::Certificate>, RemoteError> {
+    let shown = path.display();
+    let pem = std::fs::read(path).map_err(|e| {
+        RemoteError::new(format!(
+            "cannot read the CA file `{shown}` ({setting}): {e}"
+        ))
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        RemoteError::new(format!(
+            "the CA file `{shown}` ({setting}) is not PEM certificates: {e}"
+        ))
+    })?;
+    if certs.is_empty() {
+        return Err(RemoteError::new(format!(
+            "the CA file `{shown}` ({setting}) holds no PEM certificate"
+        )));
+    }
+    Ok(certs)
+}
+
+/// Whether an error's innermost cause is a rejected server certificate.
+fn is_certificate_error(cause: &str) -> bool {
+    let c = cause.to_ascii_lowercase();
+    c.contains("certificate") || c.contains("unknownissuer") || c.contains("unknown issuer")
 }
 
 /// A request error without the URL's query or credentials (reqwest's message names the URL,
@@ -66,6 +109,12 @@ fn transport_error(what: &str, e: &reqwest::Error) -> RemoteError {
     }
     if let Some(cause) = last {
         msg.push_str(&format!(": {cause}"));
+        if is_certificate_error(&cause) {
+            msg.push_str(
+                " (if the cache's certificate comes from a private CA, give that CA's PEM file in \
+                 WAYFINDER_REMOTE_CACHE_CA or SSL_CERT_FILE)",
+            );
+        }
     }
     RemoteError::new(msg)
 }

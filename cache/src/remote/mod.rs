@@ -19,7 +19,14 @@
 //!    sha256 and blake3; only then is it written to the local cache. Any mismatch is a miss
 //!    (counted, one warning at the end), never a wrong output; the entry is written locally
 //!    last, so the hit is reported as `Origin::Remote` only when everything is local.
-//! 3. A built action goes to [`RemoteCache::upload`]: the outputs are queued for the upload
+//!    Downloaded copies are written without fsync: the remote still holds them, and a copy
+//!    torn by a crash fails the local cache's read verification and is fetched or built
+//!    again.
+//! 3. Before a level of the graph runs, the scheduler names its keys
+//!    ([`wayfinder_engine::Store::prefetch`]); [`RemoteCache::lookup_many`] looks them up on
+//!    up to [`RemoteOptions::lookup_threads`] threads over pooled keep-alive connections, so
+//!    the round trips overlap instead of queueing behind the build's few worker threads.
+//! 4. A built action goes to [`RemoteCache::upload`]: the outputs are queued for the upload
 //!    threads, off the build's critical path; [`RemoteCache::finish`] waits for them with a
 //!    bound, records the statistics and returns the warnings to print.
 //!
@@ -119,6 +126,11 @@ pub struct RemoteOptions {
     /// How long [`RemoteCache::finish`] waits for queued uploads.
     pub flush_timeout: Duration,
     pub upload_threads: usize,
+    /// Parallel lookups of [`RemoteCache::lookup_many`].
+    pub lookup_threads: usize,
+    /// A PEM file of CA certificates an `https://` cache is also trusted under (besides the
+    /// system's roots), and the setting it came from, for messages.
+    pub ca_file: Option<(std::path::PathBuf, &'static str)>,
 }
 
 impl RemoteOptions {
@@ -133,6 +145,8 @@ impl RemoteOptions {
             timeout: Duration::from_secs(20),
             flush_timeout: Duration::from_secs(120),
             upload_threads: 4,
+            lookup_threads: 16,
+            ca_file: None,
         }
     }
 
@@ -158,6 +172,8 @@ struct Breaker {
     consecutive: AtomicU32,
     total: AtomicU32,
     open: AtomicBool,
+    /// A request has succeeded in this build.
+    succeeded: AtomicBool,
     first_error: Mutex<Option<String>>,
 }
 
@@ -167,6 +183,11 @@ impl Breaker {
     }
     fn success(&self) {
         self.consecutive.store(0, Ordering::Relaxed);
+        self.succeeded.store(true, Ordering::Relaxed);
+    }
+    /// Whether the remote answered once, or was given up: parallel lookups may go full width.
+    fn settled(&self) -> bool {
+        self.succeeded.load(Ordering::Relaxed) || !self.allow()
     }
     fn failure(&self, message: &str) {
         if let Ok(mut first) = self.first_error.lock() {
@@ -286,6 +307,7 @@ pub struct RemoteCache {
     shared: Arc<Shared>,
     uploader: Option<upload::Uploader>,
     flush_timeout: Duration,
+    lookup_threads: usize,
 }
 
 impl RemoteCache {
@@ -295,6 +317,7 @@ impl RemoteCache {
             RemoteUrl::Http { base, credentials } => http::HttpBackend::new(
                 base,
                 credentials.clone(),
+                opts.ca_file.as_ref(),
                 opts.connect_timeout,
                 opts.timeout,
             )
@@ -330,6 +353,7 @@ impl RemoteCache {
             shared,
             uploader,
             flush_timeout: opts.flush_timeout,
+            lookup_threads: opts.lookup_threads.max(1),
         }
     }
 
@@ -397,17 +421,60 @@ impl RemoteCache {
                 return None;
             }
             // Verified: it is the blob the entry names, so keeping it is safe.
-            if local.put_blob(&blob).is_err() {
+            if local.put_blob_unsynced(&blob).is_err() {
                 return None;
             }
             s.mark_known(&o.sha256);
         }
         let result = entry.result();
-        if let Err(e) = local.put_action(key, &result) {
+        if let Err(e) = local.put_action_unsynced(key, &result) {
             tracing::debug!(error = %e.message, "cannot keep a remote hit locally");
         }
         Counters::bump(&s.counters.hits, 1);
         Some(result)
+    }
+
+    /// [`RemoteCache::lookup`] for many keys, on up to `lookup_threads` threads: one result
+    /// per key, in the order of `keys`. Until the remote has answered once, only
+    /// [`BREAK_AFTER_CONSECUTIVE`] threads ask, so a dead or hanging remote opens the breaker
+    /// after one round of failures instead of a storm of them.
+    pub fn lookup_many(
+        &self,
+        local: &dyn Store,
+        keys: &[Digest<ActionKey>],
+    ) -> Vec<Option<ActionResult>> {
+        let threads = self.lookup_threads.min(keys.len());
+        if threads <= 1 {
+            return keys.iter().map(|k| self.lookup(local, k)).collect();
+        }
+        let breaker = &self.shared.breaker;
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<ActionResult>>> = Mutex::new(vec![None; keys.len()]);
+        let gate = Gate::default();
+        std::thread::scope(|scope| {
+            for w in 0..threads {
+                let (next, results, gate) = (&next, &results, &gate);
+                scope.spawn(move || {
+                    if w >= BREAK_AFTER_CONSECUTIVE as usize {
+                        gate.wait();
+                    }
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(key) = keys.get(i) else { break };
+                        let r = self.lookup(local, key);
+                        if let Ok(mut all) = results.lock() {
+                            all[i] = r;
+                        }
+                        if breaker.settled() {
+                            gate.open();
+                        }
+                    }
+                    // No keys left: the threads still waiting have nothing to do.
+                    gate.open();
+                });
+            }
+        });
+        results.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Queues a built action's outputs (read from `local`) and entry for upload.
@@ -478,6 +545,35 @@ impl RemoteCache {
         }
         RemoteStats::record(local, &stats);
         RemoteReport { warnings, stats }
+    }
+}
+
+/// Holds threads back until it opens (once, for good).
+#[derive(Default)]
+struct Gate {
+    open: Mutex<bool>,
+    cv: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait(&self) {
+        let Ok(mut open) = self.open.lock() else {
+            return;
+        };
+        while !*open {
+            match self.cv.wait(open) {
+                Ok(g) => open = g,
+                Err(_) => return,
+            }
+        }
+    }
+    fn open(&self) {
+        if let Ok(mut open) = self.open.lock() {
+            if !*open {
+                *open = true;
+                self.cv.notify_all();
+            }
+        }
     }
 }
 

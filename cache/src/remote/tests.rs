@@ -284,3 +284,43 @@ fn stats_lines_appear_once_the_remote_was_used() {
     assert!(lines.contains("0 of 0 lookups hit"), "{lines}");
     assert!(lines.contains("(2 blobs, 1 entries)"), "{lines}");
 }
+
+#[test]
+fn lookup_many_answers_each_key_in_order() {
+    let b = Arc::new(MemBackend::default());
+    let results = runner_a(&b, opts(), 20);
+    let fresh = MemStore::new();
+    let r = remote(&b, opts());
+    // Hits and misses interleaved: keys 0..20 exist, 100.. do not.
+    let keys: Vec<_> = (0..20).flat_map(|i| [key(i), key(100 + i)]).collect();
+    let got = r.lookup_many(&fresh, &keys);
+    assert_eq!(got.len(), keys.len());
+    for (i, want) in results.iter().enumerate() {
+        assert_eq!(got[2 * i].as_ref(), Some(want), "key {i}");
+        assert!(got[2 * i + 1].is_none(), "key {} is a miss", 100 + i);
+        for d in want.outputs.values() {
+            assert!(fresh.has_blob(d), "blobs are local after a hit");
+        }
+        assert_eq!(fresh.get_action(&key(i as u32)).as_ref(), Some(want));
+    }
+    let report = r.finish(&fresh);
+    assert_eq!((report.stats.lookups, report.stats.hits), (40, 20));
+}
+
+#[test]
+fn lookup_many_against_a_failing_remote_is_bounded() {
+    let b = Arc::new(MemBackend::default());
+    b.fail.store(true, Ordering::SeqCst);
+    let store = MemStore::new();
+    let r = remote(&b, opts());
+    let keys: Vec<_> = (0..200).map(key).collect();
+    assert!(r.lookup_many(&store, &keys).iter().all(Option::is_none));
+    let calls = b.calls.load(Ordering::SeqCst);
+    assert!(
+        calls <= BREAK_AFTER_TOTAL as usize,
+        "no storm of requests before the breaker opened: {calls} calls"
+    );
+    let report = r.finish(&store);
+    assert_eq!(report.warnings.len(), 1, "{:?}", report.warnings);
+    assert!(report.warnings[0].contains("not usable"));
+}
