@@ -10,6 +10,25 @@ pub(crate) const BAD_PATTERN: &str = "syntax error in pattern";
 
 /// Reports whether `name` matches the shell pattern `pattern`.
 pub(crate) fn matches(pattern: &str, name: &str) -> Result<bool, &'static str> {
+    // The shapes `.helmignore` files are made of, answered without allocating: a pattern with
+    // no metacharacter matches only itself; `*lit` matches names ending in `lit` whose other
+    // part (what the star takes) holds no `/`.
+    const META: [char; 4] = ['*', '?', '[', '\\'];
+    if !pattern.contains(META) {
+        return Ok(pattern == name);
+    }
+    if let Some(lit) = pattern.strip_prefix('*') {
+        if !lit.contains(META) {
+            return Ok(name
+                .strip_suffix(lit)
+                .is_some_and(|head| !head.contains('/')));
+        }
+    }
+    matches_general(pattern, name)
+}
+
+/// Go's `filepath.Match` algorithm, for every pattern.
+fn matches_general(pattern: &str, name: &str) -> Result<bool, &'static str> {
     let pat: Vec<char> = pattern.chars().collect();
     let mut name: Vec<char> = name.chars().collect();
     let mut pattern: &[char] = &pat;
@@ -242,6 +261,66 @@ mod tests {
         ];
         for (p, s, want) in cases {
             assert_eq!(matches(p, s), *want, "Match({p:?}, {s:?})");
+        }
+    }
+
+    /// The allocation-free shortcuts answer exactly as the general algorithm.
+    #[test]
+    fn shortcuts_agree_with_general_match() {
+        let patterns = [
+            "",
+            "*",
+            "*~",
+            "*.swp",
+            "*.tmp",
+            ".git",
+            ".DS_Store",
+            "*/x",
+            "*a/b",
+            "**",
+            "a]b",
+            "^",
+            "-",
+            "*-",
+            "☺",
+            "*☺",
+            "templates/.x",
+            "ab",
+        ];
+        let names = [
+            "",
+            "a",
+            "x~",
+            "a/x~",
+            "~",
+            "f.swp",
+            "d/f.swp",
+            ".swp",
+            "f.swp.bak",
+            ".git",
+            ".gitx",
+            "y/x",
+            "y/z/x",
+            "/x",
+            "x",
+            "ab",
+            "a]b",
+            "^",
+            "-",
+            "a-",
+            "a/-",
+            "☺",
+            "z☺",
+            "z/☺",
+            "templates/.x",
+            "a/b",
+            "ca/b",
+            "c/a/b",
+        ];
+        for p in patterns {
+            for n in names {
+                assert_eq!(matches(p, n), matches_general(p, n), "Match({p:?}, {n:?})");
+            }
         }
     }
 }

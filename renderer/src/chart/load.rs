@@ -174,7 +174,9 @@ fn walk_dir(
                 "chart file {name:?} is larger than the maximum file size {MAX_FILE_SIZE}"
             )));
         }
-        let mut data = Vec::new();
+        // Sized from the metadata (checked above), so the read needs no regrowing; one spare
+        // byte lets the end-of-file probe land in the buffer.
+        let mut data = Vec::with_capacity(info.len() as usize + 1);
         std::fs::File::open(&path)
             .and_then(|f| f.take(MAX_FILE_SIZE + 1).read_to_end(&mut data))
             .map_err(|e| err(format!("error reading {n}: {}", io_message(&e))))?;
@@ -462,8 +464,43 @@ fn ext(p: &str) -> &str {
     }
 }
 
-/// Helm's `LoadValues`: every YAML document of the file, merged with `MergeMaps`.
+thread_local! {
+    /// Parsed values files by their bytes: loading a chart again (a fleet renders the same
+    /// chart many times) copies the tree instead of parsing the YAML again.
+    static PARSED_VALUES: std::cell::RefCell<Vec<(Vec<u8>, Data)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Values files kept parsed per thread, and the largest one kept.
+const PARSED_VALUES_MAX: usize = 64;
+const PARSED_VALUES_MAX_BYTES: usize = 1 << 20;
+
+/// Helm's `LoadValues` (see `parse_values`), reusing an earlier parse of the same bytes.
 pub(crate) fn load_values(data: &[u8]) -> Result<Data, String> {
+    let hit = PARSED_VALUES.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(text, _)| text[..] == *data)
+            .map(|(_, values)| values.clone())
+    });
+    if let Some(values) = hit {
+        return Ok(values);
+    }
+    let values = parse_values(data)?;
+    if data.len() <= PARSED_VALUES_MAX_BYTES {
+        PARSED_VALUES.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= PARSED_VALUES_MAX {
+                c.remove(0);
+            }
+            c.push((data.to_vec(), values.clone()));
+        });
+    }
+    Ok(values)
+}
+
+/// Helm's `LoadValues`: every YAML document of the file, merged with `MergeMaps`.
+fn parse_values(data: &[u8]) -> Result<Data, String> {
     let text = String::from_utf8_lossy(data);
     let mut values = Data::empty_map();
     for doc in split_documents(&text)? {

@@ -22,6 +22,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use regex::Regex;
 use serde_json::Value as J;
@@ -68,20 +69,51 @@ fn validate_chart(chart: &Chart, values: &Data, out: &mut String, depth: usize) 
     }
 }
 
+thread_local! {
+    /// Parsed schema documents by their text (every render of a chart parses the same ones).
+    static PARSED: RefCell<Vec<(Vec<u8>, Rc<J>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Schema documents kept parsed per thread.
+const MAX_PARSED: usize = 32;
+
+/// `schema` parsed as JSON, reusing an earlier parse of the same text.
+fn parsed_schema(schema: &[u8]) -> Result<Rc<J>, String> {
+    let hit = PARSED.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(text, _)| text[..] == *schema)
+            .map(|(_, doc)| doc.clone())
+    });
+    if let Some(doc) = hit {
+        return Ok(doc);
+    }
+    let doc: Rc<J> = Rc::new(serde_json::from_slice(schema).map_err(|e| format!("{e}\n"))?);
+    PARSED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_PARSED {
+            c.remove(0);
+        }
+        c.push((schema.to_vec(), doc.clone()));
+    });
+    Ok(doc)
+}
+
 /// Validates one values tree against one schema document; the error text ends with a newline.
 pub(crate) fn validate_single(values: &Data, schema: &[u8]) -> Result<(), String> {
-    let doc: J = serde_json::from_slice(schema).map_err(|e| format!("{e}\n"))?;
-    let draft = draft_of(&doc);
+    let doc = parsed_schema(schema)?;
+    let doc: &J = &doc;
+    let draft = draft_of(doc);
     let mut v = Validator {
-        root: &doc,
+        root: doc,
         draft,
         ids: HashMap::new(),
         regexes: RefCell::new(HashMap::new()),
     };
-    v.collect_ids(&doc, 0);
-    v.check_schema(&doc, "", 0).map_err(|e| format!("{e}\n"))?;
+    v.collect_ids(doc, 0);
+    v.check_schema(doc, "", 0).map_err(|e| format!("{e}\n"))?;
     let inst = to_json(values);
-    match v.validate(&doc, &inst, "", 0) {
+    match v.validate(doc, &inst, "", 0) {
         Ok(()) => Ok(()),
         Err(e) => {
             let causes = if e.group { e.causes } else { vec![e] };
@@ -259,6 +291,13 @@ struct Validator<'a> {
     regexes: RefCell<HashMap<String, Option<Regex>>>,
 }
 
+thread_local! {
+    static COMPILED: RefCell<HashMap<String, Option<Regex>>> = RefCell::new(HashMap::new());
+}
+
+/// Patterns kept compiled per thread.
+const MAX_COMPILED: usize = 512;
+
 impl<'a> Validator<'a> {
     fn collect_ids(&mut self, node: &'a J, depth: usize) {
         if depth > MAX_DEPTH {
@@ -293,10 +332,25 @@ impl<'a> Validator<'a> {
 
     fn regex(&self, pattern: &str) -> Option<Regex> {
         let mut cache = self.regexes.borrow_mut();
-        cache
-            .entry(pattern.to_string())
-            .or_insert_with(|| Regex::new(pattern).ok())
-            .clone()
+        if let Some(r) = cache.get(pattern) {
+            return r.clone();
+        }
+        // Compiled patterns outlive one validation: every render of a chart checks the same
+        // schema again.
+        let compiled = COMPILED.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some(r) = c.get(pattern) {
+                return r.clone();
+            }
+            let r = Regex::new(pattern).ok();
+            if c.len() >= MAX_COMPILED {
+                c.clear();
+            }
+            c.insert(pattern.to_string(), r.clone());
+            r
+        });
+        cache.insert(pattern.to_string(), compiled.clone());
+        compiled
     }
 
     /// A light metaschema check: the keyword shapes a compiler would reject.

@@ -22,6 +22,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::chart::Chart;
 use crate::template::{ExecOptions, TemplateSet};
@@ -290,7 +291,7 @@ fn render_chart_inner(
 /// One template to parse (and, unless a partial, execute).
 struct Unit<'a> {
     name: String,
-    source: &'a [u8],
+    source: &'a Arc<[u8]>,
     base_path: String,
     scope: MapRef,
 }
@@ -721,37 +722,69 @@ impl Object for BuildInfo {
 
 type CachedSet = Rc<Result<TemplateSet, String>>;
 
+/// A parse of one chart's templates, with the (name, source) list it was made from: a lookup
+/// key only narrows the search, the list decides (so no hash collision can hand a chart
+/// another chart's templates). Sources are the chart's shared buffers: a render of the same
+/// loaded chart compares pointers; a reload compares bytes (much cheaper than hashing them).
+struct CacheEntry {
+    units: Vec<(String, Arc<[u8]>)>,
+    set: CachedSet,
+}
+
 thread_local! {
-    static TEMPLATE_CACHE: RefCell<HashMap<u64, CachedSet>> = RefCell::new(HashMap::new());
+    static TEMPLATE_CACHE: RefCell<HashMap<u64, CacheEntry>> = RefCell::new(HashMap::new());
 }
 
 const TEMPLATE_CACHE_MAX: usize = 64;
 
-fn units_digest(units: &[Unit<'_>]) -> u64 {
+/// The cache key: the template names and sizes (the contents are compared on a hit).
+fn units_key(units: &[Unit<'_>]) -> u64 {
     let mut h = DefaultHasher::new();
     units.len().hash(&mut h);
     for u in units {
         u.name.hash(&mut h);
-        u.source.hash(&mut h);
+        u.source.len().hash(&mut h);
     }
     h.finish()
 }
 
+fn same_units(cached: &[(String, Arc<[u8]>)], units: &[Unit<'_>]) -> bool {
+    cached.len() == units.len()
+        && cached.iter().zip(units).all(|((name, src), u)| {
+            *name == u.name && (Arc::ptr_eq(src, u.source) || src[..] == u.source[..])
+        })
+}
+
 /// Parses the units (already in Helm's order) into one set, or reuses a cached parse.
 fn cached_template_set(units: &[Unit<'_>]) -> Result<CachedSet, RenderError> {
-    let key = units_digest(units);
-    let cached = TEMPLATE_CACHE.with(|c| c.borrow().get(&key).cloned());
+    let key = units_key(units);
+    let cached = TEMPLATE_CACHE.with(|c| {
+        c.borrow()
+            .get(&key)
+            .filter(|e| same_units(&e.units, units))
+            .map(|e| e.set.clone())
+    });
     let entry = match cached {
         Some(e) => e,
         None => {
             let parsed = parse_units(units);
             let entry: CachedSet = Rc::new(parsed);
+            let list = units
+                .iter()
+                .map(|u| (u.name.clone(), u.source.clone()))
+                .collect();
             TEMPLATE_CACHE.with(|c| {
                 let mut c = c.borrow_mut();
                 if c.len() >= TEMPLATE_CACHE_MAX {
                     c.clear();
                 }
-                c.insert(key, entry.clone());
+                c.insert(
+                    key,
+                    CacheEntry {
+                        units: list,
+                        set: entry.clone(),
+                    },
+                );
             });
             entry
         }
@@ -765,7 +798,7 @@ fn cached_template_set(units: &[Unit<'_>]) -> Result<CachedSet, RenderError> {
 fn parse_units(units: &[Unit<'_>]) -> Result<TemplateSet, String> {
     let mut set = TemplateSet::new();
     for u in units {
-        let src = String::from_utf8_lossy(u.source);
+        let src = String::from_utf8_lossy(&u.source[..]);
         set.parse(&u.name, &src)
             .map_err(|e| format_parse_error(&u.name, &e.message))?;
     }

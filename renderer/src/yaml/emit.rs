@@ -760,12 +760,13 @@ impl Analysis {
 /// go-yaml's map key order for string keys: letters before non-letters, runs of digits
 /// compared by value.
 fn natural_cmp(a: &str, b: &str, v3: bool) -> Ordering {
-    if less(a, b, v3) {
-        Ordering::Less
-    } else if less(b, a, v3) {
-        Ordering::Greater
-    } else {
+    // `less` is a strict order: for a ≠ b exactly one of less(a, b) and less(b, a) holds.
+    if a == b {
         Ordering::Equal
+    } else if less(a, b, v3) {
+        Ordering::Less
+    } else {
+        Ordering::Greater
     }
 }
 
@@ -776,30 +777,41 @@ fn is_digit(c: char) -> bool {
 /// go-yaml's `keyList.Less` on two strings; `v3` adds v3's rule that after a digit a letter
 /// sorts before a digit.
 fn less(a: &str, b: &str, v3: bool) -> bool {
+    // ASCII keys (nearly all) compare as bytes, without collecting characters.
+    if a.is_ascii() && b.is_ascii() {
+        return less_chars(a.as_bytes(), b.as_bytes(), v3);
+    }
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
+    less_chars(&ar, &br, v3)
+}
+
+/// `less` over the characters of the two strings (bytes stand for ASCII characters).
+fn less_chars<C: Copy + Into<char>>(a: &[C], b: &[C], v3: bool) -> bool {
+    let ch = |s: &[C], i: usize| -> char { s[i].into() };
     let mut i = 0;
     let mut digits = false;
-    while i < ar.len() && i < br.len() {
-        if ar[i] == br[i] {
-            digits = is_digit(ar[i]);
+    while i < a.len() && i < b.len() {
+        let (ac, bc) = (ch(a, i), ch(b, i));
+        if ac == bc {
+            digits = is_digit(ac);
             i += 1;
             continue;
         }
-        let al = ar[i].is_alphabetic();
-        let bl = br[i].is_alphabetic();
+        let al = ac.is_alphabetic();
+        let bl = bc.is_alphabetic();
         if al && bl {
-            return ar[i] < br[i];
+            return ac < bc;
         }
         if al || bl {
             return if v3 && digits { al } else { bl };
         }
         let (mut an, mut bn): (i64, i64) = (0, 0);
-        if ar[i] == '0' || br[i] == '0' {
+        if ac == '0' || bc == '0' {
             let mut j = i;
-            while j > 0 && is_digit(ar[j - 1]) {
+            while j > 0 && is_digit(ch(a, j - 1)) {
                 j -= 1;
-                if ar[j] != '0' {
+                if ch(a, j) != '0' {
                     an = 1;
                     bn = 1;
                     break;
@@ -807,13 +819,17 @@ fn less(a: &str, b: &str, v3: bool) -> bool {
             }
         }
         let mut ai = i;
-        while ai < ar.len() && is_digit(ar[ai]) {
-            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+        while ai < a.len() && is_digit(ch(a, ai)) {
+            an = an
+                .wrapping_mul(10)
+                .wrapping_add(ch(a, ai) as i64 - '0' as i64);
             ai += 1;
         }
         let mut bi = i;
-        while bi < br.len() && is_digit(br[bi]) {
-            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+        while bi < b.len() && is_digit(ch(b, bi)) {
+            bn = bn
+                .wrapping_mul(10)
+                .wrapping_add(ch(b, bi) as i64 - '0' as i64);
             bi += 1;
         }
         if an != bn {
@@ -822,14 +838,74 @@ fn less(a: &str, b: &str, v3: bool) -> bool {
         if ai != bi {
             return ai < bi;
         }
-        return ar[i] < br[i];
+        return ac < bc;
     }
-    ar.len() < br.len()
+    a.len() < b.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte shortcut, the character path and the one-call ordering agree on every pair.
+    #[test]
+    fn key_order_shortcuts_agree() {
+        let keys = [
+            "",
+            "a",
+            "b",
+            "A",
+            "a1",
+            "a01",
+            "a001",
+            "a10",
+            "a2",
+            "a02",
+            "1",
+            "01",
+            "001",
+            "10",
+            "x0",
+            "x00",
+            "x0y",
+            "x00y",
+            "a-b",
+            "a_b",
+            "a.b",
+            "ab",
+            "aB",
+            "é",
+            "a١",
+            "a٢",
+            "9z",
+            "z9",
+            "-",
+            "0",
+            "00",
+            "0a",
+            "a0a",
+            "a0b",
+            "99999999999999999999",
+            "99999999999999999998",
+        ];
+        for v3 in [false, true] {
+            for a in keys {
+                for b in keys {
+                    let (ac, bc): (Vec<char>, Vec<char>) =
+                        (a.chars().collect(), b.chars().collect());
+                    assert_eq!(less(a, b, v3), less_chars(&ac, &bc, v3), "{a:?} {b:?}");
+                    let two_sided = if less(a, b, v3) {
+                        Ordering::Less
+                    } else if less(b, a, v3) {
+                        Ordering::Greater
+                    } else {
+                        Ordering::Equal
+                    };
+                    assert_eq!(natural_cmp(a, b, v3), two_sided, "{a:?} {b:?} v3={v3}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn key_order_like_go_yaml() {

@@ -88,6 +88,34 @@ struct Line<'a> {
 
 /// Lines of the document; `None` for characters this scan does not handle.
 fn split_lines(doc: &str) -> Option<Vec<Line<'_>>> {
+    // Printable ASCII throughout (the usual case) is checked in one branch-free pass; anything
+    // else takes the character-by-character check.
+    let plain = doc
+        .bytes()
+        .fold(true, |ok, b| ok & matches!(b, b'\n' | b'\t' | 0x20..=0x7e));
+    if !plain {
+        check_characters(doc)?;
+    }
+    let mut out = Vec::new();
+    for text in doc.split('\n') {
+        let indent = text.bytes().take_while(|&b| b == b' ').count();
+        let rest = &text[indent..];
+        if text.starts_with("---") || text.starts_with("...") || text.starts_with('%') {
+            return None;
+        }
+        out.push(Line {
+            text,
+            indent,
+            blank: rest.is_empty(),
+            skippable: rest.is_empty() || rest.starts_with('#'),
+            tab: text.contains('\t'),
+        });
+    }
+    Some(out)
+}
+
+/// `None` when the document holds a character this scan does not handle.
+fn check_characters(doc: &str) -> Option<()> {
     for (pos, b) in doc.bytes().enumerate() {
         match b {
             b'\n' | b'\t' | 0x20..=0x7e => {}
@@ -106,22 +134,7 @@ fn split_lines(doc: &str) -> Option<Vec<Line<'_>>> {
             }
         }
     }
-    let mut out = Vec::new();
-    for text in doc.split('\n') {
-        let indent = text.bytes().take_while(|&b| b == b' ').count();
-        let rest = &text[indent..];
-        if text.starts_with("---") || text.starts_with("...") || text.starts_with('%') {
-            return None;
-        }
-        out.push(Line {
-            text,
-            indent,
-            blank: rest.is_empty(),
-            skippable: rest.is_empty() || rest.starts_with('#'),
-            tab: text.contains('\t'),
-        });
-    }
-    Some(out)
+    Some(())
 }
 
 /// Where a mapping sits, for collecting the head.

@@ -227,3 +227,44 @@ fn barrett_remainders_match_division() {
         assert_eq!(u128::from(rem_u32(&x, m, u64::MAX / m)), r, "mod {m}");
     }
 }
+
+#[test]
+fn squaring_agrees_with_multiplication() {
+    // Random values and the extremes (0, 1, n - 1, n - 2) on random moduli and on moduli with
+    // all-ones limbs, where the column sums and the final subtraction are at their largest.
+    fn check<const N: usize>(n: [u64; N]) {
+        let m = Mont::new(&n).unwrap();
+        let mut values = vec![[0u64; N], m.one, m.minus_one];
+        let mut n2 = n;
+        sub_in(&mut n2, &{
+            let mut two = [0u64; N];
+            two[0] = 2;
+            two
+        });
+        values.push(n2);
+        for _ in 0..200 {
+            let mut x = random_limbs::<N>().unwrap();
+            while ge(&x, &n) {
+                sub_in(&mut x, &n);
+            }
+            values.push(x);
+        }
+        for x in &values {
+            assert_eq!(m.sqr(x), m.mul(x, x), "{x:?} mod {n:?}");
+        }
+    }
+    for _ in 0..5 {
+        let mut n = random_limbs::<16>().unwrap();
+        n[0] |= 1;
+        n[15] |= 1 << 63;
+        check(n);
+        let mut n = random_limbs::<32>().unwrap();
+        n[0] |= 1;
+        check(n);
+    }
+    check([u64::MAX; 16]);
+    check([u64::MAX; 2]);
+    let mut n = [u64::MAX; 16];
+    n[3] = 0;
+    check(n);
+}
