@@ -281,20 +281,25 @@ fn a_file_one_cluster_reads_from_another_clusters_directory_rebuilds_both() {
     assert_same_as_scratch(&ws);
 }
 
-#[test]
-fn a_chart_a_partial_build_starts_using_is_watched() {
-    let ws = warmed();
-    // A chart nobody used at the last whole build; hdev01 starts using it (a partial
-    // build: only hdev01's own files changed).
+/// hdev01 starts using `charts/probe-chart`, a copy of oauth2-proxy no other cluster or
+/// voyage uses; returns the `cluster.toml` block that does it.
+fn use_probe_chart(ws: &Workspace) -> &'static str {
+    let block = "\n[components.oauth2-proxy]\nchart = \"charts/probe-chart\"\nnamespace = \"auth\"\nvalues = [\"values/oauth2-proxy.yaml\"]\n";
     ws.copy("charts/oauth2-proxy", "charts/probe-chart");
     ws.copy(
         "clusters/gauss/peu02/values/oauth2-proxy.yaml",
         "clusters/hopper/hdev01/values/oauth2-proxy.yaml",
     );
-    ws.append(
-        "clusters/hopper/hdev01/cluster.toml",
-        "\n[components.oauth2-proxy]\nchart = \"charts/probe-chart\"\nnamespace = \"auth\"\nvalues = [\"values/oauth2-proxy.yaml\"]\n",
-    );
+    ws.append("clusters/hopper/hdev01/cluster.toml", block);
+    block
+}
+
+#[test]
+fn a_chart_a_partial_build_starts_using_is_watched() {
+    let ws = warmed();
+    // A chart nobody used at the last whole build; hdev01 starts using it (a partial
+    // build: only hdev01's own files changed).
+    use_probe_chart(&ws);
     build_v(&ws);
     settle();
     build_v(&ws);
@@ -323,13 +328,7 @@ fn a_chart_a_partial_build_starts_using_is_watched() {
 fn a_chart_only_a_changed_cluster_used_leaves_the_summary_of_a_partial_build() {
     let ws = warmed();
     // hdev01 alone uses a chart of its own; then it stops using it (a partial build).
-    ws.copy("charts/oauth2-proxy", "charts/probe-chart");
-    ws.copy(
-        "clusters/gauss/peu02/values/oauth2-proxy.yaml",
-        "clusters/hopper/hdev01/values/oauth2-proxy.yaml",
-    );
-    let block = "\n[components.oauth2-proxy]\nchart = \"charts/probe-chart\"\nnamespace = \"auth\"\nvalues = [\"values/oauth2-proxy.yaml\"]\n";
-    ws.append("clusters/hopper/hdev01/cluster.toml", block);
+    let block = use_probe_chart(&ws);
     build_v(&ws);
     settle();
     let run = build_v(&ws);

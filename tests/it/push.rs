@@ -746,91 +746,6 @@ fn build_env(ws: &Workspace, env: &[(&str, &std::ffi::OsStr)]) -> Run {
     ws.run_cmd(cmd, &args)
 }
 
-/// A throwaway CA and a certificate it signed for `127.0.0.1` (IP SAN), made with `openssl`:
-/// returns (CA certificate, server certificate, server key).
-fn make_certs(
-    dir: &std::path::Path,
-) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
-    std::fs::create_dir_all(dir).expect("create the TLS dir");
-    let openssl = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap_or_else(|e| {
-                panic!("the TLS test needs `openssl` (apt-get install openssl): {e}")
-            });
-        assert!(
-            out.status.success(),
-            "openssl {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend_from_slice(&ec);
-    ca.extend_from_slice(&[
-        "-days",
-        "2",
-        "-subj",
-        "/CN=wayfinder test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(&ca);
-    let mut csr = vec!["req"];
-    csr.extend_from_slice(&ec);
-    csr.extend_from_slice(&[
-        "-subj",
-        "/CN=127.0.0.1",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    openssl(&csr);
-    std::fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("write the extensions");
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-days",
-        "2",
-        "-extfile",
-        "server.ext",
-        "-out",
-        "server.pem",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    )
-}
-
 #[test]
 fn a_tls_registry_with_a_private_ca_works_with_ca_file_and_ssl_cert_file_and_fails_clearly_without()
 {
@@ -840,7 +755,7 @@ fn a_tls_registry_with_a_private_ca_works_with_ca_file_and_ssl_cert_file_and_fai
     }
     let ws = Workspace::example();
     let dir = ws.tmp().join("tls-registry");
-    let (ca, cert, key) = make_certs(&dir.join("pki"));
+    let wayfinder_tests::pki::Pki { ca, cert, key } = wayfinder_tests::pki::make(&dir.join("pki"));
     let port = free_port();
     let _registry =
         OwnRegistry::start_with(&dir, port, Some((&cert, &key))).expect("start docker-registry");

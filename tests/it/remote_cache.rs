@@ -659,86 +659,6 @@ fn tool(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn openssl(bin: &Path, dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new(bin)
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(
-        out.status.success(),
-        "openssl {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A CA (`ca.pem`) and a certificate for 127.0.0.1 signed by it (`server.pem`, `server.key`).
-fn make_certificates(openssl_bin: &Path, dir: &Path) {
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let mut ca = vec!["req", "-x509"];
-    ca.extend_from_slice(&ec);
-    ca.extend_from_slice(&[
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=wayfinder throwaway test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(openssl_bin, dir, &ca);
-    let mut csr = vec!["req"];
-    csr.extend_from_slice(&ec);
-    csr.extend_from_slice(&[
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    openssl(openssl_bin, dir, &csr);
-    fs::write(
-        dir.join("server.ext"),
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
-         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-    )
-    .expect("write the extensions file");
-    openssl(
-        openssl_bin,
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "server.ext",
-            "-out",
-            "server.pem",
-        ],
-    );
-}
-
 /// A throwaway nginx serving `https://127.0.0.1:PORT/cache/` (WebDAV) from its own prefix
 /// directory; killed when dropped. One process (`master_process off`), so killing it leaves
 /// no worker behind.
@@ -834,13 +754,13 @@ fn build_tls(ws: &Workspace, url: &str, env: &[(&str, &Path)]) -> Run {
 
 #[test]
 fn an_https_cache_with_a_private_ca() {
-    let (Some(nginx), Some(openssl_bin)) = (tool("nginx"), tool("openssl")) else {
+    let (Some(nginx), Some(_)) = (tool("nginx"), tool("openssl")) else {
         println!("skipped an_https_cache_with_a_private_ca: nginx or openssl is not installed");
         return;
     };
     let tmp = tempfile::tempdir().expect("a temp dir");
     let dir = tmp.path();
-    make_certificates(&openssl_bin, dir);
+    wayfinder_tests::pki::make(dir);
     let server = TlsNginx::start(&nginx, dir);
     let url = format!("https://127.0.0.1:{}/cache", server.port);
     let ca = dir.join("ca.pem");

@@ -33,6 +33,7 @@ mod workspace;
 
 pub mod fleet;
 pub mod oracle;
+pub mod pki;
 
 pub use run::{Action, Run, Summary, STATUSES};
 pub use tree::{snapshot, FileState, Tree};
