@@ -285,6 +285,17 @@ fn day_count(a: &[Value], i: usize) -> Result<i64, FuncError> {
     args::int(a, i)
 }
 
+/// The key in PEM at argument `pem_at` (the `…WithKey` variants), or a new 2048-bit RSA key.
+fn given_or_new_key(a: &[Value], pem_at: Option<usize>) -> Result<Key, FuncError> {
+    match pem_at {
+        Some(i) => {
+            let pem = args::string(a, i)?;
+            Key::from_pem(&pem).map_err(|e| FuncError::new(format!("parsing private key: {e}")))
+        }
+        None => Key::generate_rsa(2048),
+    }
+}
+
 pub(super) fn gen_ca(
     ctx: &FuncCtx,
     a: &[Value],
@@ -295,12 +306,7 @@ pub(super) fn gen_ca(
     let cn = args::string(a, 0)?;
     let days = day_count(a, 1)?;
     ctx.mark_nondeterministic();
-    let key = if with_key {
-        let pem = args::string(a, 2)?;
-        Key::from_pem(&pem).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?
-    } else {
-        Key::generate_rsa(2048)?
-    };
+    let key = given_or_new_key(a, with_key.then_some(2))?;
     let t = Template {
         cn: cn.to_string(),
         ips: vec![],
@@ -324,12 +330,7 @@ pub(super) fn gen_self_signed(
     let dns = string_list(a, 2, "error processing alternate dns name")?;
     let days = day_count(a, 3)?;
     ctx.mark_nondeterministic();
-    let key = if with_key {
-        let pem = args::string(a, 4)?;
-        Key::from_pem(&pem).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?
-    } else {
-        Key::generate_rsa(2048)?
-    };
+    let key = given_or_new_key(a, with_key.then_some(4))?;
     let t = Template {
         cn: cn.to_string(),
         ips: parse_ips(&ips)?,
@@ -354,12 +355,7 @@ pub(super) fn gen_signed(
     let days = day_count(a, 3)?;
     let (ca_cert, ca_key) = cert_arg(a, 4)?;
     ctx.mark_nondeterministic();
-    let key = if with_key {
-        let pem = args::string(a, 5)?;
-        Key::from_pem(&pem).map_err(|e| FuncError::new(format!("parsing private key: {e}")))?
-    } else {
-        Key::generate_rsa(2048)?
-    };
+    let key = given_or_new_key(a, with_key.then_some(5))?;
     let (_, der) =
         pem_decode(&ca_cert).ok_or_else(|| FuncError::new("unable to decode certificate"))?;
     let (subject, spki, key_id) = parse_certificate(&der).ok_or_else(|| {
@@ -409,30 +405,8 @@ pub(super) fn build_custom_cert(_: &FuncCtx, a: &[Value]) -> Result<Value, FuncE
 
 #[cfg(test)]
 mod tests {
-    use super::super::register;
+    use super::super::tests::{call, field, s, text};
     use super::*;
-    use std::collections::HashMap;
-
-    fn call(name: &str, a: &[Value]) -> Result<Value, FuncError> {
-        let mut m = HashMap::new();
-        register(&mut m);
-        m[name](&FuncCtx::default(), a)
-    }
-
-    fn text(v: Result<Value, FuncError>) -> String {
-        v.unwrap().as_str().unwrap().to_string()
-    }
-
-    fn s(x: &str) -> Value {
-        Value::str(x)
-    }
-
-    fn field(v: &Value, name: &str) -> String {
-        let Value::Object(o) = v else {
-            panic!("not an object")
-        };
-        o.field(name).unwrap().as_str().unwrap().to_string()
-    }
 
     fn openssl(args: &[&str], input: &str) -> Option<String> {
         use std::io::Write;

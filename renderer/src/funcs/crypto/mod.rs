@@ -361,21 +361,21 @@ mod tests {
     use super::*;
     use crate::funcs::semver::tests::{oracle, oracle_available};
 
-    fn call(name: &str, a: &[Value]) -> Result<Value, FuncError> {
+    pub(super) fn call(name: &str, a: &[Value]) -> Result<Value, FuncError> {
         let mut m = HashMap::new();
         register(&mut m);
         m[name](&FuncCtx::default(), a)
     }
 
-    fn text(v: Result<Value, FuncError>) -> String {
+    pub(super) fn text(v: Result<Value, FuncError>) -> String {
         v.unwrap().as_str().unwrap().to_string()
     }
 
-    fn s(x: &str) -> Value {
+    pub(super) fn s(x: &str) -> Value {
         Value::str(x)
     }
 
-    fn field(v: &Value, name: &str) -> String {
+    pub(super) fn field(v: &Value, name: &str) -> String {
         let Value::Object(o) = v else {
             panic!("not an object")
         };
