@@ -207,6 +207,9 @@ if [ "${WAYFINDER_TEST_SERVICES_ONLY:-0}" = 1 ]; then
     while :; do sleep 1; done
 fi
 
+# Disk is what a clean build runs out of first on a small CI machine; say how
+# much there is, so a failure there is easy to read.
+log "free disk: $(df -h . | awk 'NR==2 {print $4}') (a clean build needs about 2 GB)"
 log "cargo build --workspace --all-targets"
 cargo build --workspace --all-targets
 log "cargo test --workspace --no-fail-fast $*"
