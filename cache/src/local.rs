@@ -1,7 +1,7 @@
 //! The on-disk store: blobs (`cas-v1/`), action results (`ac-v1/`) and state (`state-v1/`).
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -130,10 +130,15 @@ impl LocalCache {
         result
     }
 
-    /// Reads a file and refreshes its mtime for LRU when it is old.
+    /// Reads a file and refreshes its mtime for LRU when it is old (one open, one stat).
     fn read_touch(&self, path: &Path) -> Option<Vec<u8>> {
-        let data = fs::read(path).ok()?;
-        touch_if_old(path);
+        let mut f = File::open(path).ok()?;
+        let meta = f.metadata().ok()?;
+        let mut data = Vec::with_capacity(meta.len() as usize + 1);
+        f.read_to_end(&mut data).ok()?;
+        if is_old(&meta) {
+            let _ = f.set_modified(SystemTime::now());
+        }
         Some(data)
     }
 
@@ -182,17 +187,11 @@ pub(crate) fn entry_path(area: &Path, hex: &str) -> PathBuf {
     area.join(&hex[..2]).join(hex)
 }
 
-fn touch_if_old(path: &Path) {
-    let Ok(f) = File::open(path) else { return };
-    let Ok(meta) = f.metadata() else { return };
-    let old = meta
-        .modified()
+fn is_old(meta: &fs::Metadata) -> bool {
+    meta.modified()
         .ok()
         .and_then(|m| SystemTime::now().duration_since(m).ok())
-        .is_some_and(|age| age > TOUCH_AFTER);
-    if old {
-        let _ = f.set_modified(SystemTime::now());
-    }
+        .is_some_and(|age| age > TOUCH_AFTER)
 }
 
 /// Checksum trailer of an action-cache entry: binds the body to its key.

@@ -226,15 +226,19 @@ fn finish_build(args: &Cli, cache: &LocalCache, report_: BuildReport, start: Ins
 /// Writes the summary to `--summary FILE` and, with `--json`, to stdout.
 pub(crate) fn write_summary(args: &Cli, report_: &BuildReport) -> Result<(), u8> {
     let summary =
-        (args.global.json || args.global.summary.is_some()).then(|| report_.summary_text());
-    if let (Some(file), Some(text)) = (&args.global.summary, &summary) {
-        if let Err(e) = std::fs::write(file, text.as_bytes()) {
+        (args.global.json || args.global.summary.is_some()).then(|| report_.summary_chunks());
+    let write_all = |w: &mut dyn Write, chunks: &[std::borrow::Cow<'_, [u8]>]| {
+        chunks.iter().try_for_each(|c| w.write_all(c))
+    };
+    if let (Some(file), Some(chunks)) = (&args.global.summary, &summary) {
+        let written = std::fs::File::create(file).and_then(|mut f| write_all(&mut f, chunks));
+        if let Err(e) = written {
             eprintln!("error: cannot write summary `{}`: {e}", file.display());
             return Err(FAILED);
         }
     }
-    if let (true, Some(text)) = (args.global.json, &summary) {
-        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    if let (true, Some(chunks)) = (args.global.json, &summary) {
+        let _ = write_all(&mut std::io::stdout().lock(), chunks);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //!    the last build as memo, writes `out/clusters/<cluster>/…` (only files whose content
 //!    changed), removes outputs of removed clusters and components, and saves the records.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -22,10 +23,11 @@ use crate::actions::{
 };
 use crate::diag::did_you_mean;
 use crate::fast::{
-    merge_summary, stamp_entries, summary_of_lines, walk_dirs, Check, FastCluster, FastRecord,
-    Owner, Owners, SummaryLines,
+    stamp_entries, summary_of_lines, summary_of_segments, walk_dirs, Check, FastCluster,
+    FastRecord, Owner, Owners, SUMMARY,
 };
 use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
+use crate::segments::{KeyRange, MarkedBlob, Segmented};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
 
 /// A build that could not start or finish for reasons other than a failed action.
@@ -60,10 +62,11 @@ pub struct Session {
     /// A partial session (fast path): the last whole-build record and the clusters (indices
     /// into its `clusters`) this session loaded.
     partial: Option<(FastRecord, BTreeSet<u32>)>,
-    /// The summary of the last whole build, for a partial session.
-    kept_summary: Option<SummaryLines>,
-    /// The build record's bytes, read by a partial session while it loaded.
-    prefetched_build: Mutex<Option<Option<Vec<u8>>>>,
+    /// The stored summary's segments a partial session read while it loaded: those its
+    /// clusters' targets fall in, or all of them when the summary is printed.
+    kept_summary: BTreeMap<usize, Arc<Vec<u8>>>,
+    /// Whether the summary will be printed (a partial build then keeps every segment).
+    want_summary: bool,
 }
 
 /// How [`Session::open_fast`] starts a plain `wayfinder build`.
@@ -94,12 +97,16 @@ pub struct BuildOptions<'a> {
 /// What a build did.
 pub struct BuildReport {
     pub outcomes: Vec<Outcome>,
-    /// Summary lines of targets that this build did not visit because the fast path knew
-    /// them unchanged (status `cached`): the last whole build's, in target order.
-    unchanged: SummaryLines,
+    /// Targets that this build did not visit because the fast path knew them unchanged
+    /// (status `cached`).
+    unchanged: usize,
+    /// For a partial build whose summary is printed: the whole summary as stored after it,
+    /// in target order (the segment blobs, and whether this build rewrote it); this build's
+    /// own lines replace their stored ones.
+    whole_summary: Option<Vec<MarkedBlob>>,
     /// A no-op decided by the fast path: its number of actions and, when asked for, the
     /// stored summary text.
-    pub noop: Option<(u64, Option<String>)>,
+    pub noop: Option<(u64, Option<Vec<MarkedBlob>>)>,
     /// Warnings (nondeterministic renders…), deduplicated.
     pub warnings: Vec<String>,
     pub files_written: usize,
@@ -117,7 +124,7 @@ impl BuildReport {
     pub fn count(&self, status: Status) -> usize {
         let n = self.outcomes.iter().filter(|o| o.status == status).count();
         if status == Status::Cached {
-            n + self.unchanged.len() + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
+            n + self.unchanged + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
         } else {
             n
         }
@@ -125,18 +132,36 @@ impl BuildReport {
 
     /// Number of actions in the summary.
     pub fn total(&self) -> usize {
-        self.outcomes.len()
-            + self.unchanged.len()
-            + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
+        self.outcomes.len() + self.unchanged + self.noop.as_ref().map_or(0, |(a, _)| *a as usize)
     }
 
     /// The summary as JSON text, one action per line (written directly: this is on the
-    /// no-op path, where a `serde_json::Value` tree costs more than the build).
-    pub fn summary_text(&self) -> std::borrow::Cow<'_, str> {
-        if let Some((_, Some(text))) = &self.noop {
-            return text.as_str().into();
+    /// no-op path, where a `serde_json::Value` tree costs more than the build), in pieces to
+    /// write one after the other (the stored summary is not copied).
+    pub fn summary_chunks(&self) -> Vec<Cow<'_, [u8]>> {
+        if let Some((_, Some(blobs))) = &self.noop {
+            if let Some(chunks) = summary_of_segments(blobs, &HashMap::new()) {
+                return chunks;
+            }
         }
-        summary_with(&self.outcomes, &self.unchanged, None).into()
+        if let Some(blobs) = &self.whole_summary {
+            let own: Vec<(&str, String)> = self
+                .outcomes
+                .iter()
+                .map(|o| (o.target.as_str(), summary_line(o, None)))
+                .collect();
+            let own: HashMap<&str, &str> = own.iter().map(|(t, l)| (*t, l.as_str())).collect();
+            if let Some(chunks) = summary_of_segments(blobs, &own) {
+                return chunks;
+            }
+        }
+        vec![Cow::Owned(summary_with(&self.outcomes, None).into_bytes())]
+    }
+
+    /// The summary as one JSON text (see [`BuildReport::summary_chunks`]).
+    pub fn summary_text(&self) -> String {
+        let bytes: Vec<u8> = self.summary_chunks().concat();
+        String::from_utf8(bytes).unwrap_or_default()
     }
 
     /// The summary: `{"actions": [{"target", "kind", "key", "status", "duration_ms", "inputs"}]}`.
@@ -205,8 +230,8 @@ impl Session {
             raw_stat,
             raw_model,
             partial,
-            kept_summary: None,
-            prefetched_build: Mutex::new(None),
+            kept_summary: BTreeMap::new(),
+            want_summary: false,
         })
     }
 
@@ -241,19 +266,21 @@ impl Session {
         match check {
             Check::Full => Session::open(root, store).map(FastStart::Full),
             Check::Clean => {
-                // The summary text only when asked for; without it the blob must still exist.
-                let text = match record.summary {
-                    Some(d) if want_summary => store
-                        .get_blob(&d)
-                        .and_then(|b| String::from_utf8(b).ok())
-                        .map(Some),
-                    Some(d) => store.has_blob(&d).then_some(None),
+                // The summary text only when asked for (a partial build that finds it gone
+                // from the cache builds fully).
+                let text = match &record.summary {
+                    Some(seg) if want_summary => seg
+                        .read_all(store)
+                        .ok()
+                        .map(|blobs| Some(blobs.into_iter().map(|b| (b, false)).collect())),
+                    Some(_) => Some(None),
                     None => None,
                 };
                 match text {
                     Some(text) => Ok(FastStart::NoOp(BuildReport {
                         outcomes: Vec::new(),
-                        unchanged: SummaryLines::default(),
+                        unchanged: 0,
+                        whole_summary: None,
                         noop: Some((record.actions, text)),
                         warnings: record.warnings.clone(),
                         files_written: 0,
@@ -264,39 +291,30 @@ impl Session {
                     None => Session::open(root, store).map(FastStart::Full),
                 }
             }
-            Check::Clusters(_)
-                if record.ambiguous_charts
-                    || !record.summary.is_some_and(|d| store.has_blob(&d)) =>
-            {
+            Check::Clusters(_) if record.ambiguous_charts || record.summary.is_none() => {
                 Session::open(root, store).map(FastStart::Full)
             }
             Check::Clusters(set) => {
-                // The last whole build's summary, whose lines of the other clusters this
-                // build keeps; without it (or with an unusual one) the build is a full one.
-                // Read while the changed clusters load: both are megabytes for a large fleet.
-                let summary = record.summary;
-                let build_name = format!("build-{id}");
-                let (kept, raw_build, session) = std::thread::scope(|s| {
-                    let kept = s.spawn(|| {
-                        summary
-                            .and_then(|d| store.get_blob(&d))
-                            .and_then(|b| String::from_utf8(b).ok())
-                            .and_then(SummaryLines::parse)
-                    });
-                    let raw = s.spawn(|| store.load_state(&build_name));
+                // The segments of the last whole build's summary that hold the lines of the
+                // changed clusters (all of them when the summary is printed); without them
+                // the build is a full one. Read while the changed clusters load.
+                let summary = record.summary.clone().unwrap_or_default();
+                let which = if want_summary {
+                    (0..summary.segs.len()).collect()
+                } else {
+                    summary.covering(&summary_ranges(&record, &set))
+                };
+                let (kept, session) = std::thread::scope(|s| {
+                    let kept = s.spawn(|| summary.read(store, &which).ok());
                     let session = Session::open_inner(root, store, Some((record, set)));
-                    (
-                        kept.join().ok().flatten(),
-                        raw.join().ok().flatten(),
-                        session,
-                    )
+                    (kept.join().ok().flatten(), session)
                 });
                 let Some(kept) = kept else {
                     return Session::open(root, store).map(FastStart::Full);
                 };
                 let mut session = session?;
-                session.kept_summary = Some(kept);
-                session.prefetched_build = Mutex::new(Some(raw_build));
+                session.kept_summary = kept;
+                session.want_summary = want_summary;
                 // A renamed cluster may now clash with another: the full load checks that.
                 let ok = session.partial.as_ref().is_some_and(|(rec, set)| {
                     let loaded: BTreeSet<(&str, &str, &str)> = session
@@ -500,33 +518,41 @@ impl Session {
         if let Some(f) = opts.on_start {
             f(only.as_ref().map_or(plan.actions.len(), |s| s.len()));
         }
-        let prefetched = self.prefetched_build.lock().ok().and_then(|mut p| p.take());
-        let raw_build = match prefetched {
-            Some(raw) => raw,
-            None => store.load_state(&format!("build-{}", self.id)),
-        };
+        let record_name = format!("build-{}", self.id);
+        // A partial build reads the record's entries of its clusters, its planned targets
+        // and the outputs outside `out/clusters/`; without them it keeps no record at all.
+        let mut record_lost = false;
         let mut record = match &self.partial {
-            None => raw_build.as_deref().and_then(BuildRecord::decode),
+            None => BuildRecord::load(store, &record_name),
             Some((rec, set)) => {
-                // Decode only what the changed clusters (and the shared targets) need.
-                let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
                 let out_rel = self.ws.decl.output_dir.trim_end_matches('/');
                 let out_clusters = format!("{out_rel}/clusters/");
-                raw_build.and_then(|b| {
-                    BuildRecord::decode_some(
-                        b,
-                        |t| cluster_of_target(t).is_none_or(|c| names.contains(c)),
-                        |o| {
-                            o.strip_prefix(&out_clusters)
-                                .is_none_or(|r| names.contains(r.split('/').next().unwrap_or(r)))
-                        },
-                    )
-                })
+                let mut targets: Vec<KeyRange> =
+                    plan.actions.keys().map(|t| KeyRange::key(t)).collect();
+                let mut outputs = vec![
+                    KeyRange {
+                        from: String::new(),
+                        to: Some(out_clusters.clone()),
+                    },
+                    KeyRange {
+                        from: KeyRange::prefix(&out_clusters).to.unwrap_or_default(),
+                        to: None,
+                    },
+                ];
+                for name in partial_prefixes(rec, set) {
+                    targets.extend(cluster_ranges(&name));
+                    outputs.push(KeyRange::prefix(&format!("{out_clusters}{name}/")));
+                }
+                let part = BuildRecord::load_part(store, &record_name, &targets, &outputs);
+                record_lost = part.is_none();
+                part
             }
         }
         .unwrap_or_default();
         tracing::debug!(
             ms = t0.elapsed().as_millis() as u64,
+            targets = record.targets.len(),
+            outputs = record.outputs.len(),
             "loaded the last build"
         );
         // A second pass runs when the cache lost (or had corrupt) content the output tree
@@ -580,62 +606,134 @@ impl Session {
         warnings.sort();
         warnings.dedup();
 
-        // A partial build's summary: the last whole build's lines of the targets it did not
-        // visit, plus its own.
-        let mut kept = SummaryLines::default();
-        if let Some((rec, set)) = &self.partial {
-            let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
-            let mine: HashSet<&str> = outcomes.iter().map(|o| o.target.as_str()).collect();
-            // Charts the other clusters use; one that only the changed clusters used, and no
-            // longer do, is gone from the workspace (one a voyage uses is planned, so `mine`).
-            let others_use: HashSet<&str> = rec
-                .clusters
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !set.contains(&(*i as u32)))
-                .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
-                .collect();
-            kept = self.kept_summary.clone().unwrap_or_default();
-            kept.retain(|t| {
-                if mine.contains(t) {
-                    return false;
+        // The summary as the fast path stores it (every status `cached`). A partial build
+        // rewrites the segments holding its clusters' lines: the last whole build's lines of
+        // the targets it did not visit, plus its own.
+        // Returns the summary (for a partial build), the number of targets it did not visit,
+        // and the whole summary's segments (for printing).
+        type Summarized = (
+            Option<Result<Segmented, String>>,
+            usize,
+            Option<Vec<MarkedBlob>>,
+        );
+        let summarize = || -> Summarized {
+            let mut unchanged = 0;
+            let mut whole_summary = None;
+            let partial_summary = match &self.partial {
+                None => None,
+                Some((rec, set)) => {
+                    let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
+                    // Charts the other clusters use; one that only the changed clusters used, and
+                    // no longer do, is gone from the workspace (one a voyage uses is planned).
+                    let others_use: HashSet<&str> = rec
+                        .clusters
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !set.contains(&(*i as u32)))
+                        .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
+                        .collect();
+                    let stored = rec.summary.clone().unwrap_or_default();
+                    let touched = stored.covering(&summary_ranges(rec, set));
+                    let loaded: BTreeMap<usize, Arc<Vec<u8>>> = touched
+                        .iter()
+                        .filter_map(|i| Some((*i, self.kept_summary.get(i)?.clone())))
+                        .collect();
+                    let Ok(mut entries) = Segmented::entries_of(&loaded, SUMMARY.codec) else {
+                        return (
+                            Some(Err("the stored summary is unreadable".into())),
+                            0,
+                            None,
+                        );
+                    };
+                    entries.retain(|t, _| match cluster_of_target(t) {
+                        Some(c) => !names.contains(c),
+                        None => !t.starts_with("chart:") || others_use.contains(t.as_str()),
+                    });
+                    for o in &outcomes {
+                        entries.insert(
+                            o.target.clone(),
+                            summary_line(o, Some(Status::Cached)).into_bytes(),
+                        );
+                    }
+                    let replaced = stored.replace(store, &loaded, entries, SUMMARY);
+                    if let Ok((seg, blobs)) = &replaced {
+                        unchanged = (seg.len() as usize).saturating_sub(outcomes.len());
+                        if self.want_summary {
+                            let old: HashMap<&Digest<Blob>, &Arc<Vec<u8>>> = stored
+                                .segs
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, s)| Some((&s.digest, self.kept_summary.get(&i)?)))
+                                .collect();
+                            whole_summary = seg
+                                .segs
+                                .iter()
+                                .zip(blobs)
+                                .map(|(s, b)| match b {
+                                    Some(b) => Some((b.clone(), true)),
+                                    None => old.get(&s.digest).map(|b| ((*b).clone(), false)),
+                                })
+                                .collect::<Option<Vec<_>>>();
+                        }
+                    }
+                    Some(replaced.map(|(s, _)| s))
                 }
-                match cluster_of_target(t) {
-                    Some(c) => !names.contains(c),
-                    None => !t.starts_with("chart:") || others_use.contains(t),
-                }
-            });
-        }
+            };
+            tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
+            (partial_summary, unchanged, whole_summary)
+        };
         // Save the records that changed. They are independent caches (each checksummed, a
         // missing or stale one only costs work), so they are written in parallel.
         let whole = opts.targets.is_empty() && !opts.tests;
         let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
         let save_record = || -> Result<(), BuildError> {
-            if changed {
-                store
-                    .save_state_unsynced(&format!("build-{}", self.id), &record.encode())
-                    .map_err(|e| BuildError::Io(e.message))?;
+            if changed && !record_lost {
+                record.save(store, &record_name).map_err(BuildError::Io)?;
+                tracing::debug!(ms = t0.elapsed().as_millis() as u64, "build record saved");
             }
             Ok(())
         };
-        let save_fast = || {
-            if whole && ok {
-                if let Err(e) = self.save_fast(store, &outcomes, &record, &warnings, &kept) {
+        let save_fast = |partial_summary: &Option<Result<Segmented, String>>| {
+            if whole && ok && !record_lost {
+                let summary = match partial_summary {
+                    Some(s) => s.clone(),
+                    None => {
+                        let mut lines: Vec<(&str, String)> = outcomes
+                            .iter()
+                            .map(|o| (o.target.as_str(), summary_line(o, Some(Status::Cached))))
+                            .collect();
+                        lines.sort_by(|a, b| a.0.cmp(b.0));
+                        Segmented::write(
+                            store,
+                            lines.iter().map(|(t, l)| (*t, l.as_bytes())),
+                            SUMMARY,
+                        )
+                        .map(|(s, _)| s)
+                    }
+                };
+                let saved =
+                    summary.and_then(|summary| self.save_fast(store, &record, &warnings, &summary));
+                tracing::debug!(ms = t0.elapsed().as_millis() as u64, "fast record saved");
+                if let Err(e) = saved {
                     tracing::debug!(error = %e, "could not save the fast record");
+                    let _ = store.save_state(&format!("fast-{}", self.id), b"");
                 }
             } else if whole {
                 // A failed build must run again: forget the stamps that would call it a no-op.
                 let _ = store.save_state(&format!("fast-{}", self.id), b"");
             }
         };
-        // This thread writes the summary: freed, its megabytes are reused for printing it.
-        let (saved_record, saved_caches) = std::thread::scope(|s| {
+        // The build record is saved on another thread while this one writes the summary and
+        // the fast record (which names the summary's segments).
+        let (saved_record, saved_caches, unchanged, whole_summary) = std::thread::scope(|s| {
             let other = s.spawn(|| (save_record(), self.save(store)));
-            save_fast();
-            other.join().unwrap_or_else(|_| {
+            let (partial_summary, unchanged, whole_summary) = summarize();
+            save_fast(&partial_summary);
+            let (a, b) = other.join().unwrap_or_else(|_| {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
-            })
+            });
+            (a, b, unchanged, whole_summary)
         });
         if saved_record.is_err() && whole {
             // The fast record must not call the next build a no-op without its build record.
@@ -646,7 +744,8 @@ impl Session {
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {
             outcomes,
-            unchanged: kept,
+            unchanged,
+            whole_summary,
             noop: None,
             warnings,
             files_written: written,
@@ -717,15 +816,16 @@ impl Session {
     fn save_fast(
         &self,
         store: &dyn Store,
-        outcomes: &[Outcome],
         record: &BuildRecord,
         warnings: &[String],
-        kept: &SummaryLines,
+        summary: &Segmented,
     ) -> Result<(), String> {
         let root = &self.ws.root;
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
         let stamps: HashMap<String, FileStamp> = self.digests.stamps().into_iter().collect();
-        let mut entries: BTreeMap<String, crate::fast::Entry> = BTreeMap::new();
+        // A partial build keeps the last record's entries but those of its clusters (in
+        // path order, as stored) and merges its own in.
+        let mut kept: Vec<crate::fast::Entry> = Vec::new();
         let (clusters, groups, touched_clusters): (Vec<FastCluster>, Vec<String>, Vec<usize>) =
             match &self.partial {
                 None => {
@@ -746,10 +846,15 @@ impl Session {
                     (clusters, groups.into_iter().collect(), (0..n).collect())
                 }
                 Some((rec, set)) => {
-                    for e in &rec.entries {
-                        if !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)) {
-                            entries.insert(e.path.clone(), e.clone());
-                        }
+                    kept = rec
+                        .entries
+                        .iter()
+                        .filter(|e| !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)))
+                        .cloned()
+                        .collect();
+                    if !kept.windows(2).all(|w| w[0].path < w[1].path) {
+                        kept.sort_by(|a, b| a.path.cmp(&b.path));
+                        kept.dedup_by(|a, b| a.path == b.path);
                     }
                     let mut clusters = rec.clusters.clone();
                     for &i in set {
@@ -810,15 +915,19 @@ impl Session {
                 .filter(|(_, g)| touched_groups.contains(g.as_str()))
                 .map(|(i, _)| i as u32)
                 .collect();
-            for e in entries.values() {
+            for e in &kept {
                 if matches!(e.owner, Owner::Group(g) if group_ids.contains(&g)) && !e.dir {
                     paths.push((e.path.clone(), false));
                 }
             }
         }
-        // Chart trees (a partial build may have started using a chart).
+        // Chart trees. A partial build walks only those it started using: the stamps of
+        // the others were checked unchanged when it started.
+        let known = |p: &str| kept.binary_search_by(|e| e.path.as_str().cmp(p)).ok();
         for chart in self.ws.charts.keys() {
-            walk_dirs(root, chart, &mut dirs, 0);
+            if known(chart).is_none() {
+                walk_dirs(root, chart, &mut dirs, 0);
+            }
         }
         for &i in &touched_clusters {
             if let Some(c) = clusters.get(i) {
@@ -899,20 +1008,27 @@ impl Session {
                 owner: owners.of(path, false),
             });
         }
+        let mut mine: BTreeMap<String, crate::fast::Entry> = BTreeMap::new();
         for mut e in fresh {
             // A partial build sees only some readers: an owner never gets narrower.
-            if entries
-                .get(&e.path)
-                .is_some_and(|old| old.owner == Owner::Workspace)
-            {
+            if known(&e.path).is_some_and(|j| kept[j].owner == Owner::Workspace) {
                 e.owner = Owner::Workspace;
             }
-            entries.insert(e.path.clone(), e);
+            mine.insert(e.path.clone(), e);
         }
-        let summary = summary_with(outcomes, kept, Some(Status::Cached));
-        let summary = store
-            .put_blob_unsynced(summary.as_bytes())
-            .map_err(|e| e.message)?;
+        // Both in path order: merged, this build's entry wins.
+        let mut entries = Vec::with_capacity(kept.len() + mine.len());
+        let mut mine = mine.into_values().peekable();
+        for e in kept {
+            while let Some(m) = mine.next_if(|m| m.path < e.path) {
+                entries.push(m);
+            }
+            match mine.next_if(|m| m.path == e.path) {
+                Some(m) => entries.push(m),
+                None => entries.push(e),
+            }
+        }
+        entries.extend(mine);
         let mut all_warnings: BTreeSet<String> = warnings.iter().cloned().collect();
         if let Some((rec, _)) = &self.partial {
             all_warnings.extend(rec.warnings.iter().cloned());
@@ -925,9 +1041,9 @@ impl Session {
             },
             clusters,
             groups,
-            entries: entries.into_values().collect(),
-            summary: Some(summary),
-            actions: (kept.len() + outcomes.len()) as u64,
+            entries,
+            summary: Some(summary.clone()),
+            actions: summary.len(),
             warnings: all_warnings.into_iter().collect(),
             ambiguous_charts: {
                 let mut bases = HashSet::new();
@@ -1205,19 +1321,10 @@ fn sync_file(
     Ok((FileStamp::of(&meta), true))
 }
 
-/// The summary text of `outcomes` (each with `status` if given) merged with `kept`; without
-/// kept lines, in the order of `outcomes`.
-fn summary_with(outcomes: &[Outcome], kept: &SummaryLines, status: Option<Status>) -> String {
-    let mut own: Vec<(&str, String)> = outcomes
-        .iter()
-        .map(|o| (o.target.as_str(), summary_line(o, status)))
-        .collect();
-    if kept.is_empty() {
-        return summary_of_lines(own.iter().map(|(_, l)| l.as_str()));
-    }
-    own.sort_by(|a, b| a.0.cmp(b.0));
-    let own: Vec<(&str, &str)> = own.iter().map(|(t, l)| (*t, l.as_str())).collect();
-    merge_summary(kept.iter(), &own)
+/// The summary text of `outcomes` (each with `status` if given), in their order.
+fn summary_with(outcomes: &[Outcome], status: Option<Status>) -> String {
+    let own: Vec<String> = outcomes.iter().map(|o| summary_line(o, status)).collect();
+    summary_of_lines(own.iter().map(String::as_str))
 }
 
 /// One action of the summary as a JSON object on one line; `status` overrides the outcome's
@@ -1265,6 +1372,28 @@ fn partial_prefixes(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<String> {
         .filter_map(|&i| rec.clusters.get(i as usize))
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// The target names of a cluster's own actions, as key ranges.
+fn cluster_ranges(name: &str) -> [KeyRange; 3] {
+    [
+        KeyRange::key(&format!("cluster:{name}")),
+        KeyRange::prefix(&format!("render:{name}/")),
+        KeyRange::prefix(&format!("values:{name}/")),
+    ]
+}
+
+/// Where a partial build's clusters have summary lines: their own targets and the charts
+/// they used.
+fn summary_ranges(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<KeyRange> {
+    let mut out = Vec::new();
+    for &i in set {
+        if let Some(c) = rec.clusters.get(i as usize) {
+            out.extend(cluster_ranges(&c.name));
+            out.extend(c.charts.iter().map(|t| KeyRange::key(t)));
+        }
+    }
+    out
 }
 
 /// The cluster a cluster-scoped target belongs to (`cluster:NAME`, `render:NAME/…`,

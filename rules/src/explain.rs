@@ -110,10 +110,7 @@ fn explain_depth(
         };
     }
     let id = workspace_id(root);
-    let record = store
-        .load_state(&format!("build-{id}"))
-        .and_then(|b| BuildRecord::decode(&b))
-        .unwrap_or_default();
+    let record = BuildRecord::load(store, &format!("build-{id}")).unwrap_or_default();
     let Some(t) = record.targets.get(target) else {
         return Explanation::NeverBuilt {
             target: target.to_string(),

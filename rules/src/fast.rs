@@ -24,15 +24,23 @@
 //! A stamp newer than the record's start minus [`RACY_WINDOW_NS`] counts as changed (the file
 //! could have changed again within the same timestamp tick), as in the stat cache.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::Arc;
 
 use rayon::prelude::*;
 use wayfinder_engine::{FileStamp, Reader, Writer, RACY_WINDOW_NS};
 
-const MAGIC: &str = "wayfinder-fast-record-v2";
+use crate::segments::{Codec, Layout, MarkedBlob, Segmented, LINE_SEP};
+
+const MAGIC: &str = "wayfinder-fast-record-v3";
+
+/// The stored summary: one line in 128 ends a segment (about 50 KB), whose blob is the
+/// lines as printed.
+pub(crate) const SUMMARY: Layout = Layout {
+    every: 128,
+    codec: Codec::SummaryLines,
+};
 
 /// Who is affected when an entry changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,8 +83,8 @@ pub(crate) struct FastRecord {
     pub clusters: Vec<FastCluster>,
     pub groups: Vec<String>,
     pub entries: Vec<Entry>,
-    /// Blob holding the summary text of the build, every status `cached`.
-    pub summary: Option<wayfinder_engine::Digest<wayfinder_engine::Blob>>,
+    /// The summary lines of the build by target, every status `cached`.
+    pub summary: Option<Segmented>,
     /// Number of actions in that summary.
     pub actions: u64,
     /// Warnings of the recorded build, repeated by a no-op.
@@ -196,8 +204,13 @@ impl FastRecord {
             };
         }
         match &self.summary {
-            None => w.u64(0),
-            Some(d) => w.u64(1).digest(d),
+            None => {
+                w.u64(0);
+            }
+            Some(s) => {
+                w.u64(1);
+                s.encode(&mut w);
+            }
         };
         w.u64(self.actions);
         w.u64(self.ambiguous_charts as u64);
@@ -262,7 +275,7 @@ impl FastRecord {
         }
         rec.summary = match r.u64()? {
             0 => None,
-            1 => Some(r.digest()?),
+            1 => Some(Segmented::decode(&mut r)?),
             _ => return None,
         };
         rec.actions = r.u64()?;
@@ -399,107 +412,35 @@ pub(crate) fn summary_of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Stri
     out
 }
 
-/// A stored summary text (as [`summary_of_lines`] writes it) and where its lines are: a
-/// partial build keeps the lines of the targets it does not visit without copying them.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SummaryLines {
-    text: Arc<String>,
-    /// (target, line) byte ranges into `text`, in target order.
-    lines: Vec<(Range<usize>, Range<usize>)>,
-}
-
-impl SummaryLines {
-    /// Reads a summary text; `None` if it is not one [`summary_of_lines`] wrote, its lines
-    /// are out of target order, or a target name is escaped (the caller then builds fully).
-    pub(crate) fn parse(text: String) -> Option<SummaryLines> {
-        const HEAD: &str = "{\"actions\": [";
-        const LINE_HEAD: &str = "{\"target\": \"";
-        let body = text.strip_prefix(HEAD)?;
-        let body = body
-            .strip_suffix("\n]}\n")
-            .or_else(|| body.strip_suffix("]}\n"))?;
-        let mut lines = Vec::new();
-        if !body.is_empty() {
-            let body = body.strip_prefix("\n  ")?;
-            let mut pos = HEAD.len() + 3;
-            for line in body.split(",\n  ") {
-                let start = pos;
-                pos += line.len() + 4;
-                let rest = line.strip_prefix(LINE_HEAD)?;
-                let end = rest.find(['"', '\\'])?;
-                if rest.as_bytes()[end] != b'"' {
-                    return None;
-                }
-                let t = start + LINE_HEAD.len();
-                lines.push((t..t + end, start..start + line.len()));
+/// The summary text of stored summary segments (in target order), as [`summary_of_lines`]
+/// writes it, in pieces to write one after the other: the segments are not copied. A segment
+/// marked `true` may hold targets of `own`, whose lines replace the stored ones. `None` if
+/// such a segment is not one.
+pub(crate) fn summary_of_segments<'a>(
+    blobs: &'a [MarkedBlob],
+    own: &HashMap<&str, &str>,
+) -> Option<Vec<Cow<'a, [u8]>>> {
+    let mut out: Vec<Cow<'a, [u8]>> = Vec::with_capacity(blobs.len() * 2 + 2);
+    out.push(Cow::Borrowed(b"{\"actions\": ["));
+    for (i, (blob, mine)) in blobs.iter().enumerate() {
+        let sep: &[u8] = if i == 0 { b"\n  " } else { LINE_SEP.as_bytes() };
+        out.push(Cow::Borrowed(sep));
+        if !*mine {
+            out.push(Cow::Borrowed(blob.as_slice()));
+            continue;
+        }
+        let mut text = Vec::with_capacity(blob.len());
+        for (j, (t, l)) in SUMMARY.codec.decode(blob)?.into_iter().enumerate() {
+            if j > 0 {
+                text.extend_from_slice(LINE_SEP.as_bytes());
             }
+            text.extend_from_slice(own.get(t).map_or(l, |l| l.as_bytes()));
         }
-        if !lines
-            .windows(2)
-            .all(|w| text[w[0].0.clone()] < text[w[1].0.clone()])
-        {
-            return None;
-        }
-        Some(SummaryLines {
-            text: Arc::new(text),
-            lines,
-        })
+        out.push(Cow::Owned(text));
     }
-
-    /// Keeps the lines whose target `keep` accepts.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        let text = &self.text;
-        self.lines.retain(|(t, _)| keep(&text[t.clone()]));
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// (target, line) pairs in target order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.lines
-            .iter()
-            .map(|(t, l)| (&self.text[t.clone()], &self.text[l.clone()]))
-    }
-}
-
-/// The summary text of two target-ordered line sequences merged; on equal targets the line of
-/// `own` wins.
-pub(crate) fn merge_summary<'a>(
-    kept: impl Iterator<Item = (&'a str, &'a str)>,
-    own: &[(&'a str, &'a str)],
-) -> String {
-    let mut kept = kept.peekable();
-    let mut own = own.iter().peekable();
-    let merged = std::iter::from_fn(|| match (kept.peek(), own.peek()) {
-        (Some(&(kt, kl)), Some(&&(ot, ol))) => {
-            if kt < ot {
-                kept.next();
-                Some(kl)
-            } else {
-                if kt == ot {
-                    kept.next();
-                }
-                own.next();
-                Some(ol)
-            }
-        }
-        (Some(&(_, kl)), None) => {
-            kept.next();
-            Some(kl)
-        }
-        (None, Some(&&(_, ol))) => {
-            own.next();
-            Some(ol)
-        }
-        (None, None) => None,
-    });
-    summary_of_lines(merged)
+    let tail: &[u8] = if blobs.is_empty() { b"]}\n" } else { b"\n]}\n" };
+    out.push(Cow::Borrowed(tail));
+    Some(out)
 }
 
 #[cfg(test)]
@@ -526,40 +467,69 @@ mod tests {
         )
     }
 
+    fn joined(chunks: Option<Vec<Cow<'_, [u8]>>>) -> Option<String> {
+        let bytes: Vec<u8> = chunks?.iter().flat_map(|c| c.iter().copied()).collect();
+        String::from_utf8(bytes).ok()
+    }
+
     #[test]
-    fn summary_lines_round_trip_and_merge() {
+    fn summary_text_of_segments_with_own_lines() {
+        let store = wayfinder_engine::MemStore::new();
         let lines = [
-            r#"{"target": "a", "kind": "x"}"#,
-            r#"{"target": "b", "kind": "y"}"#,
-            r#"{"target": "d", "kind": "z"}"#,
+            ("a", r#"{"target": "a", "kind": "x"}"#),
+            ("b", r#"{"target": "b", "kind": "y"}"#),
+            ("d", r#"{"target": "d", "kind": "z"}"#),
         ];
-        let text = summary_of_lines(lines.iter().copied());
-        let mut back = SummaryLines::parse(text.clone()).unwrap();
-        assert_eq!(back.iter().map(|(_, l)| l).collect::<Vec<_>>(), lines);
+        let layout = Layout {
+            every: 1,
+            codec: Codec::SummaryLines,
+        };
+        let (seg, blobs) = Segmented::write(
+            &store,
+            lines.iter().map(|(t, l)| (*t, l.as_bytes())),
+            layout,
+        )
+        .unwrap();
+        assert_eq!(seg.segs.len(), 3, "one line per segment with every = 1");
+        let verbatim: Vec<_> = blobs.iter().map(|b| (b.clone(), false)).collect();
+        let mine: Vec<_> = blobs.iter().map(|b| (b.clone(), true)).collect();
+        let plain: Vec<&str> = lines.iter().map(|(_, l)| *l).collect();
         assert_eq!(
-            back.iter().map(|(t, _)| t).collect::<Vec<_>>(),
-            ["a", "b", "d"]
+            joined(summary_of_segments(&verbatim, &HashMap::new())).unwrap(),
+            summary_of_lines(plain.iter().copied())
         );
-        // Own lines replace kept ones of the same target and merge in order.
-        let own = [("b", "B"), ("c", "C"), ("e", "E")];
+        // Own lines replace the stored line of their target, in place.
+        let own = HashMap::from([("b", "B")]);
         assert_eq!(
-            merge_summary(back.iter(), &own),
-            summary_of_lines([lines[0], "B", "C", lines[2], "E"].into_iter())
+            joined(summary_of_segments(&mine, &own)).unwrap(),
+            summary_of_lines([plain[0], "B", plain[2]].into_iter())
         );
-        back.retain(|t| t != "a");
-        assert_eq!(back.len(), 2);
         assert_eq!(
-            merge_summary(back.iter(), &[]),
-            summary_of_lines(lines[1..].iter().copied())
+            joined(summary_of_segments(&[], &HashMap::new())).unwrap(),
+            summary_of_lines(std::iter::empty())
         );
-        let empty = SummaryLines::parse(summary_of_lines(std::iter::empty())).unwrap();
-        assert!(empty.is_empty());
-        // Not a summary, out of order, or an escaped target: the caller builds fully.
-        assert!(SummaryLines::parse("{}".into()).is_none());
-        assert!(SummaryLines::parse(summary_of_lines([lines[1], lines[0]].into_iter())).is_none());
-        let escaped = summary_of_lines([r#"{"target": "b\"q", "kind": "y"}"#].into_iter());
-        assert!(SummaryLines::parse(escaped).is_none());
-        assert!(SummaryLines::parse(text[..text.len() - 2].to_string()).is_none());
+        // Not a segment: no summary (the caller builds fully).
+        let junk = [(std::sync::Arc::new(b"junk".to_vec()), true)];
+        assert!(summary_of_segments(&junk, &HashMap::new()).is_none());
+        // Several lines in one segment are copied whole.
+        let (_, one) = Segmented::write(
+            &store,
+            lines.iter().map(|(t, l)| (*t, l.as_bytes())),
+            Layout {
+                every: 1 << 40,
+                codec: Codec::SummaryLines,
+            },
+        )
+        .unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!(
+            joined(summary_of_segments(
+                &[(one[0].clone(), false)],
+                &HashMap::new()
+            ))
+            .unwrap(),
+            summary_of_lines(plain.iter().copied())
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod model;
 pub mod package;
 mod query;
 mod resolve;
+mod segments;
 mod state;
 mod template;
 pub mod test;

@@ -10,14 +10,21 @@
 //! They are written without fsync: each carries a checksum, so a record torn or lost by a
 //! crash reads as absent, and the next build is only slower, never wrong.
 
-use std::collections::HashMap;
-use std::ops::Range;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use wayfinder_engine::{
-    ActionKey, ActionResult, Blob, Digest, FileStamp, KeyHasher, Memo, Reader, Writer,
+    ActionKey, ActionResult, Blob, Digest, FileStamp, KeyHasher, Memo, Reader, Store, Writer,
 };
 
-const MAGIC: &str = "wayfinder-build-record-v1";
+use crate::segments::{Codec, Entries, KeyRange, Layout, Segmented};
+
+const MAGIC: &str = "wayfinder-build-record-v2";
+/// One target (or output) in this many ends a segment: about 20 KB segments.
+const LAYOUT: Layout = Layout {
+    every: 64,
+    codec: Codec::Pairs,
+};
 
 /// The persisted record of one target.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,18 +37,25 @@ pub(crate) struct TargetRecord {
     pub previous: Option<(Digest<ActionKey>, Digest<Blob>)>,
 }
 
-/// The persisted record of a workspace's last build.
+/// The persisted record of a workspace's last build. Stored as two segmented records
+/// (targets and outputs, see `segments`) under a small index: a partial build reads and
+/// rewrites only the segments around its clusters' keys.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct BuildRecord {
     pub targets: HashMap<String, TargetRecord>,
     /// Output files (workspace-relative) → stamp and digest when last written or checked.
     pub outputs: HashMap<String, (FileStamp, Digest<Blob>)>,
-    /// Targets and outputs a partial build does not look at, kept encoded and written back
-    /// as they were (see [`BuildRecord::decode_some`]): (name, encoding) ranges into `raw`.
-    opaque_targets: Vec<(Range<usize>, Range<usize>)>,
-    opaque_outputs: Vec<(Range<usize>, Range<usize>)>,
-    /// The record the opaque entries were read from.
-    raw: Vec<u8>,
+    /// A record read in part: the stored segments and which of them `targets` and
+    /// `outputs` hold (all their entries). Saving rewrites only those.
+    part: Option<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Part {
+    targets: Segmented,
+    outputs: Segmented,
+    read_targets: BTreeMap<usize, Arc<Vec<u8>>>,
+    read_outputs: BTreeMap<usize, Arc<Vec<u8>>>,
 }
 
 /// The name of a workspace's state records: a digest of its root path.
@@ -65,142 +79,141 @@ fn get_stamp(r: &mut Reader<'_>) -> Option<FileStamp> {
 }
 
 impl BuildRecord {
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.str(MAGIC);
-        // Decoded and opaque entries, in name order.
-        let mut targets: Vec<(&str, Option<&[u8]>)> = self
-            .targets
-            .keys()
-            .map(|n| (n.as_str(), None))
-            .chain(
-                self.opaque(&self.opaque_targets)
-                    .filter(|(n, _)| !self.targets.contains_key(*n))
-                    .map(|(n, b)| (n, Some(b))),
-            )
-            .collect();
-        targets.sort_by(|a, b| a.0.cmp(b.0));
-        w.u64(targets.len() as u64);
-        for (n, raw) in targets {
-            w.str(n);
-            match raw {
-                Some(b) => {
-                    w.raw(b);
-                }
-                None => put_target(&mut w, &self.targets[n]),
-            }
-        }
-        let mut outs: Vec<(&str, Option<&[u8]>)> = self
-            .outputs
-            .keys()
-            .map(|n| (n.as_str(), None))
-            .chain(
-                self.opaque(&self.opaque_outputs)
-                    .filter(|(n, _)| !self.outputs.contains_key(*n))
-                    .map(|(n, b)| (n, Some(b))),
-            )
-            .collect();
-        outs.sort_by(|a, b| a.0.cmp(b.0));
-        w.u64(outs.len() as u64);
-        for (o, raw) in outs {
-            w.str(o);
-            match raw {
-                Some(b) => {
-                    w.raw(b);
-                }
-                None => {
-                    let (s, d) = &self.outputs[o];
-                    put_stamp(&mut w, s);
-                    w.digest(d);
-                }
-            }
-        }
-        w.finish()
-    }
-
-    /// (name, encoding) of opaque entries.
-    fn opaque<'a>(
-        &'a self,
-        entries: &'a [(Range<usize>, Range<usize>)],
-    ) -> impl Iterator<Item = (&'a str, &'a [u8])> {
-        entries.iter().filter_map(|(n, b)| {
-            let name = std::str::from_utf8(self.raw.get(n.clone())?).ok()?;
-            Some((name, self.raw.get(b.clone())?))
-        })
-    }
-
-    pub(crate) fn decode(data: &[u8]) -> Option<BuildRecord> {
-        BuildRecord::decode_inner(data, |_| true, |_| true)
-    }
-
-    /// Decodes the targets and outputs the predicates keep; the others stay encoded (cheap to
-    /// carry, written back unchanged), so a partial build pays only for what it touches.
-    pub(crate) fn decode_some(
-        data: Vec<u8>,
-        keep_target: impl Fn(&str) -> bool,
-        keep_output: impl Fn(&str) -> bool,
-    ) -> Option<BuildRecord> {
-        let mut rec = BuildRecord::decode_inner(&data, keep_target, keep_output)?;
-        rec.raw = data;
+    /// The stored record `name`, whole; `None` if absent, not one, or a segment is gone.
+    pub(crate) fn load(store: &dyn Store, name: &str) -> Option<BuildRecord> {
+        let (targets, outputs) = BuildRecord::index(&store.load_state(name)?)?;
+        let mut rec = BuildRecord::default();
+        let all = |s: &Segmented| (0..s.segs.len()).collect::<BTreeSet<usize>>();
+        rec.fill(
+            &targets.read(store, &all(&targets)).ok()?,
+            &outputs.read(store, &all(&outputs)).ok()?,
+        )?;
         Some(rec)
     }
 
-    /// The record with ranges into `data` for the opaque entries (the caller keeps `data`).
-    fn decode_inner(
-        data: &[u8],
-        keep_target: impl Fn(&str) -> bool,
-        keep_output: impl Fn(&str) -> bool,
+    /// The entries of the stored record `name` in the key ranges given (and whatever else
+    /// shares their segments); saving it keeps every other entry as stored.
+    pub(crate) fn load_part(
+        store: &dyn Store,
+        name: &str,
+        target_ranges: &[KeyRange],
+        output_ranges: &[KeyRange],
     ) -> Option<BuildRecord> {
-        let offset = |s: &str| s.as_ptr() as usize - data.as_ptr() as usize;
+        let (targets, outputs) = BuildRecord::index(&store.load_state(name)?)?;
+        let read_targets = targets.read(store, &targets.covering(target_ranges)).ok()?;
+        let read_outputs = outputs.read(store, &outputs.covering(output_ranges)).ok()?;
+        let mut rec = BuildRecord::default();
+        rec.fill(&read_targets, &read_outputs)?;
+        rec.part = Some(Part {
+            targets,
+            outputs,
+            read_targets,
+            read_outputs,
+        });
+        Some(rec)
+    }
+
+    fn index(data: &[u8]) -> Option<(Segmented, Segmented)> {
         let mut r = Reader::new(data);
         if r.str()? != MAGIC {
             return None;
         }
-        let mut rec = BuildRecord::default();
-        let n = r.count(80)?;
-        for _ in 0..n {
-            let name = r.str()?;
-            let start = data.len() - r.remaining();
-            let key = r.digest()?;
-            let result = r.bytes()?;
-            let inputs = r.digest()?;
-            let previous = match r.u64()? {
-                0 => None,
-                1 => Some((r.digest()?, r.digest()?)),
-                _ => return None,
-            };
-            if !keep_target(name) {
-                let at = offset(name);
-                rec.opaque_targets
-                    .push((at..at + name.len(), start..data.len() - r.remaining()));
-                continue;
-            }
-            rec.targets.insert(
-                name.to_string(),
-                TargetRecord {
-                    key,
-                    result: ActionResult::decode(result)?,
-                    inputs,
-                    previous,
-                },
-            );
-        }
-        let n = r.count(72)?;
-        for _ in 0..n {
-            let name = r.str()?;
-            let start = data.len() - r.remaining();
-            let s = get_stamp(&mut r)?;
-            let d = r.digest()?;
-            if keep_output(name) {
-                rec.outputs.insert(name.to_string(), (s, d));
-            } else {
-                let at = offset(name);
-                rec.opaque_outputs
-                    .push((at..at + name.len(), start..data.len() - r.remaining()));
-            }
-        }
-        r.is_empty().then_some(rec)
+        let targets = Segmented::decode(&mut r)?;
+        let outputs = Segmented::decode(&mut r)?;
+        r.is_empty().then_some((targets, outputs))
     }
+
+    /// Decodes the entries of segment blobs into the maps.
+    fn fill(
+        &mut self,
+        targets: &BTreeMap<usize, Arc<Vec<u8>>>,
+        outputs: &BTreeMap<usize, Arc<Vec<u8>>>,
+    ) -> Option<()> {
+        for data in targets.values() {
+            for (name, v) in Codec::Pairs.decode(data)? {
+                self.targets.insert(name.to_string(), decode_target(v)?);
+            }
+        }
+        for data in outputs.values() {
+            for (name, v) in Codec::Pairs.decode(data)? {
+                let mut r = Reader::new(v);
+                let entry = (get_stamp(&mut r)?, r.digest()?);
+                r.is_empty().then_some(())?;
+                self.outputs.insert(name.to_string(), entry);
+            }
+        }
+        Some(())
+    }
+
+    /// Stores the record as `name`: whole, or for a record read in part, its segments that
+    /// changed.
+    pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), String> {
+        let targets: Entries = self
+            .targets
+            .iter()
+            .map(|(n, t)| (n.clone(), encode_target(t)))
+            .collect();
+        let outputs: Entries = self
+            .outputs
+            .iter()
+            .map(|(n, (s, d))| {
+                let mut w = Writer::new();
+                put_stamp(&mut w, s);
+                w.digest(d);
+                (n.clone(), w.finish())
+            })
+            .collect();
+        let whole = |e: &Entries| {
+            Segmented::write(
+                store,
+                e.iter().map(|(k, v)| (k.as_str(), v.as_slice())),
+                LAYOUT,
+            )
+            .map(|(s, _)| s)
+        };
+        let (targets, outputs) = match &self.part {
+            None => (whole(&targets)?, whole(&outputs)?),
+            Some(p) => (
+                p.targets
+                    .replace(store, &p.read_targets, targets, LAYOUT)?
+                    .0,
+                p.outputs
+                    .replace(store, &p.read_outputs, outputs, LAYOUT)?
+                    .0,
+            ),
+        };
+        let mut w = Writer::new();
+        w.str(MAGIC);
+        targets.encode(&mut w);
+        outputs.encode(&mut w);
+        store
+            .save_state_unsynced(name, &w.finish())
+            .map_err(|e| e.message)
+    }
+}
+
+fn encode_target(t: &TargetRecord) -> Vec<u8> {
+    let mut w = Writer::new();
+    put_target(&mut w, t);
+    w.finish()
+}
+
+fn decode_target(data: &[u8]) -> Option<TargetRecord> {
+    let mut r = Reader::new(data);
+    let key = r.digest()?;
+    let result = ActionResult::decode(r.bytes()?)?;
+    let inputs = r.digest()?;
+    let previous = match r.u64()? {
+        0 => None,
+        1 => Some((r.digest()?, r.digest()?)),
+        _ => return None,
+    };
+    r.is_empty().then_some(TargetRecord {
+        key,
+        result,
+        inputs,
+        previous,
+    })
 }
 
 fn put_target(w: &mut Writer, t: &TargetRecord) {
@@ -282,21 +295,52 @@ mod tests {
                 previous: None,
             },
         );
-        let bytes = rec.encode();
-        assert_eq!(BuildRecord::decode(&bytes), Some(rec.clone()));
-        assert_eq!(BuildRecord::decode(&bytes[..bytes.len() - 1]), None);
-        // Decoding only some entries keeps the others as they were.
-        let some = BuildRecord::decode_some(bytes.clone(), |t| t.starts_with("chart:"), |_| false)
-            .expect("decodes");
-        assert_eq!(some.targets.len(), 1);
-        assert_eq!(some.opaque_targets.len(), 1);
-        assert_eq!(some.opaque_outputs.len(), 1);
-        assert_eq!(some.encode(), bytes);
-        // A decoded entry that changed replaces nothing else.
-        let mut edited = some.clone();
-        edited.targets.get_mut("chart:web").unwrap().inputs = Digest::of(b"d");
-        let back = BuildRecord::decode(&edited.encode()).unwrap();
+        let store = wayfinder_engine::MemStore::new();
+        rec.save(&store, "build-x").unwrap();
+        assert_eq!(BuildRecord::load(&store, "build-x"), Some(rec.clone()));
+        assert_eq!(BuildRecord::load(&store, "build-y"), None);
+        // Read in part: only the segments of the ranges asked for.
+        for i in 0..300 {
+            rec.targets.insert(
+                format!("render:c{i:03}/x"),
+                TargetRecord {
+                    key: KeyHasher::new("k").add(&i.to_string()).finish(),
+                    result: ActionResult::default(),
+                    inputs: Digest::of(b"i"),
+                    previous: None,
+                },
+            );
+        }
+        rec.save(&store, "build-x").unwrap();
+        let mut part =
+            BuildRecord::load_part(&store, "build-x", &[KeyRange::key("chart:web")], &[])
+                .expect("reads");
+        assert!(part.targets.contains_key("chart:web"));
+        assert!(
+            part.targets.len() < rec.targets.len() / 2,
+            "{}",
+            part.targets.len()
+        );
+        assert!(part.outputs.is_empty());
+        // Saved, it changes what it holds and keeps everything else.
+        part.targets.get_mut("chart:web").unwrap().inputs = Digest::of(b"d");
+        part.targets
+            .insert("chart:new".into(), part.targets["chart:web"].clone());
+        part.save(&store, "build-x").unwrap();
+        let back = BuildRecord::load(&store, "build-x").unwrap();
         assert_eq!(back.targets["chart:web"].inputs, Digest::of(b"d"));
-        assert_eq!(back.targets["render:a/b"], rec.targets["render:a/b"]);
+        assert!(back.targets.contains_key("chart:new"));
+        assert_eq!(back.targets.len(), rec.targets.len() + 1);
+        assert_eq!(back.outputs, rec.outputs);
+        assert_eq!(back.targets["render:c150/x"], rec.targets["render:c150/x"]);
+        // A lost segment makes the record absent, never partial.
+        let bare = wayfinder_engine::MemStore::new();
+        bare.save_state("build-x", &store.load_state("build-x").unwrap())
+            .unwrap();
+        assert_eq!(BuildRecord::load(&bare, "build-x"), None);
+        assert_eq!(
+            BuildRecord::load_part(&bare, "build-x", &[KeyRange::key("chart:web")], &[]),
+            None
+        );
     }
 }

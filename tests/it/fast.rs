@@ -356,3 +356,110 @@ fn a_chart_only_a_changed_cluster_used_leaves_the_summary_of_a_partial_build() {
     let scratch = assert_same_as_scratch(&ws);
     assert_summary_as_scratch(&summary, &scratch);
 }
+
+/// All files under `dir` with their sizes and mtimes.
+type Listing = std::collections::BTreeMap<std::path::PathBuf, (u64, std::time::SystemTime)>;
+fn files_in(dir: &std::path::Path) -> Listing {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let meta = e.metadata().expect("stat");
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.insert(e.path(), (meta.len(), meta.modified().expect("mtime")));
+            }
+        }
+    }
+    out
+}
+
+/// With hundreds of clusters the stored summary and build record are cut into many segments
+/// (rules/src/segments.rs). A partial build of one cluster writes only the segments around
+/// that cluster's keys, a small part of what a whole build wrote, and what it leaves behind
+/// is exactly what a from-scratch build stores: the next no-op prints the same summary, and
+/// `explain` reads the record.
+#[test]
+fn a_partial_build_of_a_large_fleet_rewrites_only_its_segments() {
+    let ws = Workspace::example();
+    // 40 copies of every example cluster, renamed.
+    for (group, name, _, _) in wayfinder_tests::fleet::CLUSTERS {
+        let src = ws.path(&format!("clusters/{group}/{name}"));
+        for i in 0..40 {
+            let copy = format!("{name}-c{i:02}");
+            let dest = ws.path(&format!("clusters/{group}/{copy}"));
+            wayfinder_tests::copy_tree(&src, &dest);
+            let toml = format!("clusters/{group}/{copy}/cluster.toml");
+            let text = ws.read(&toml);
+            ws.write(
+                &toml,
+                &text.replacen(
+                    &format!("name = \"{name}\""),
+                    &format!("name = \"{copy}\""),
+                    1,
+                ),
+            );
+        }
+    }
+    ws.build(&[]);
+    settle();
+    ws.build(&[]);
+    settle();
+    let cache = ws.path("../cache");
+    let before = files_in(&cache);
+    let whole: u64 = before
+        .iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("state-v1"))
+        .map(|(_, (n, _))| n)
+        .sum();
+    ws.append(
+        "clusters/gauss/peu01-c07/values/ingress-nginx.yaml",
+        "commonLabels:\n  acme.example/segments: edited\n",
+    );
+    let run = build_v(&ws);
+    assert!(
+        run.stderr.contains("clusters=1 partial=true"),
+        "{}",
+        run.stderr
+    );
+    let summary = run.summary();
+    assert!(
+        summary.actions().len() > 1000,
+        "{}",
+        summary.actions().len()
+    );
+    // What the partial build wrote to the cache: new blobs (segments, explain inputs, the
+    // render) and the rewritten state records, but no whole summary or record. (The fast
+    // record, the stamps of every input, is rewritten whole.)
+    let after = files_in(&cache);
+    let written: u64 = after
+        .iter()
+        .filter(|(p, n)| before.get(*p) != Some(*n))
+        .filter(|(p, _)| !p.to_string_lossy().contains("state-v1/fast-"))
+        .map(|(_, (n, _))| n)
+        .sum();
+    let summary_bytes = run.stdout.len() as u64;
+    // A whole build writes the summary (every segment) and the record; this one writes the
+    // three segments around the cluster's summary lines and a few record segments.
+    assert!(
+        written * 3 < summary_bytes + whole,
+        "a partial build wrote {written} bytes besides the fast record; the summary alone is \
+         {summary_bytes} (state records of the whole build: {whole})"
+    );
+    let scratch = assert_same_as_scratch(&ws);
+    assert_summary_as_scratch(&summary, &scratch);
+    settle();
+    build_v(&ws);
+    settle();
+    let run = build_v(&ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+    assert_summary_as_scratch(&run.summary(), &scratch);
+    let explained = ws.run(&["explain", "render:peu01-c07/ingress-nginx"]);
+    explained.assert_success();
+    assert!(
+        explained.stdout.contains("ingress-nginx.yaml"),
+        "{}",
+        explained.stdout
+    );
+}
