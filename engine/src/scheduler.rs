@@ -152,13 +152,20 @@ pub fn execute(
     opts: &ExecOptions<'_>,
 ) -> Result<Vec<Outcome>, ExecError> {
     let levels = plan.graph.levels()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs)
-        .build()
-        .map_err(|e| ExecError::Pool {
-            jobs: opts.jobs,
-            message: e.to_string(),
-        })?;
+    // `jobs: 0` runs on the process's pool (one thread per core, already started); a pool of
+    // its own per build would add threads that compete for the same cores.
+    let pool = match opts.jobs {
+        0 => None,
+        n => Some(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| ExecError::Pool {
+                    jobs: n,
+                    message: e.to_string(),
+                })?,
+        ),
+    };
     let mut done: HashMap<String, Outcome> = HashMap::new();
     for level in levels {
         let level: Vec<&str> = level
@@ -233,7 +240,7 @@ pub fn execute(
             .collect();
         store.prefetch(&unknown);
         let done_ref = &done;
-        let results: Vec<(usize, Outcome)> = pool.install(|| {
+        let run_level = || -> Vec<(usize, Outcome)> {
             leaders
                 .par_iter()
                 .map(|&(key, i)| {
@@ -243,7 +250,11 @@ pub fn execute(
                     (i, o)
                 })
                 .collect()
-        });
+        };
+        let results = match &pool {
+            Some(pool) => pool.install(run_level),
+            None => run_level(),
+        };
         let mut by_index: HashMap<usize, Outcome> = results.into_iter().collect();
         for (key, members) in groups {
             let Some(&first) = members.first() else {
