@@ -741,6 +741,13 @@ impl Session {
         }
         saved_record?;
         saved_caches?;
+        if self.partial.is_some() && self.want_summary && whole_summary.is_none() {
+            // Never print the summary of only the visited targets as if it were the build's.
+            let _ = store.save_state(&format!("fast-{}", self.id), b"");
+            return Err(BuildError::Io(
+                "cannot write the build summary to the cache (is it full?)".into(),
+            ));
+        }
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {
             outcomes,
