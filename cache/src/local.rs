@@ -187,6 +187,20 @@ pub(crate) fn entry_path(area: &Path, hex: &str) -> PathBuf {
     area.join(&hex[..2]).join(hex)
 }
 
+/// Whether the entry at `path` exists; an old one is touched, as a read would (putting what
+/// a build still uses keeps it from garbage collection).
+fn keep_existing(path: &Path) -> bool {
+    let Ok(meta) = fs::metadata(path) else {
+        return false;
+    };
+    if is_old(&meta) {
+        if let Ok(f) = File::options().write(true).open(path) {
+            let _ = f.set_modified(SystemTime::now());
+        }
+    }
+    true
+}
+
 fn is_old(meta: &fs::Metadata) -> bool {
     meta.modified()
         .ok()
@@ -224,7 +238,7 @@ impl Store for LocalCache {
     fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
         let d = Digest::of(data);
         let path = self.blob_path(&d);
-        if !path.exists() {
+        if !keep_existing(&path) {
             self.write_atomic(&path, data)?;
         }
         Ok(d)
@@ -233,7 +247,7 @@ impl Store for LocalCache {
     fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
         let d = Digest::of(data);
         let path = self.blob_path(&d);
-        if !path.exists() {
+        if !keep_existing(&path) {
             self.write_atomic_with(&path, data, false)?;
         }
         Ok(d)
@@ -310,6 +324,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = LocalCache::open(&dir.path().join("c")).unwrap();
         (dir, c)
+    }
+
+    #[test]
+    fn putting_an_old_blob_again_refreshes_it_for_gc() {
+        let (_d, c) = cache();
+        let d = c.put_blob_unsynced(b"segment").unwrap();
+        let path = c.blob_path(&d);
+        let long_ago = SystemTime::now() - Duration::from_secs(86_400);
+        File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        let mtime = || fs::metadata(&path).unwrap().modified().unwrap();
+        assert!(mtime() <= long_ago);
+        assert_eq!(c.put_blob_unsynced(b"segment").unwrap(), d);
+        assert!(mtime() > long_ago + Duration::from_secs(3_600));
+        assert_eq!(c.get_blob(&d).unwrap(), b"segment");
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::fast::{
     FastRecord, Owner, Owners, SUMMARY,
 };
 use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
-use crate::segments::{KeyRange, MarkedBlob, Segmented};
+use crate::segments::{KeyRange, MarkedBlob, Segmented, WriteError};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
 
 /// A build that could not start or finish for reasons other than a failed action.
@@ -612,7 +612,7 @@ impl Session {
         // Returns the summary (for a partial build), the number of targets it did not visit,
         // and the whole summary's segments (for printing).
         type Summarized = (
-            Option<Result<Segmented, String>>,
+            Option<Result<Segmented, WriteError>>,
             usize,
             Option<Vec<MarkedBlob>>,
         );
@@ -639,11 +639,7 @@ impl Session {
                         .filter_map(|i| Some((*i, self.kept_summary.get(i)?.clone())))
                         .collect();
                     let Ok(mut entries) = Segmented::entries_of(&loaded, SUMMARY.codec) else {
-                        return (
-                            Some(Err("the stored summary is unreadable".into())),
-                            0,
-                            None,
-                        );
+                        return (Some(Err(WriteError::Missing)), 0, None);
                     };
                     entries.retain(|t, _| match cluster_of_target(t) {
                         Some(c) => !names.contains(c),
@@ -688,12 +684,22 @@ impl Session {
         let ok = !outcomes.iter().any(|o| o.status == Status::Failed);
         let save_record = || -> Result<(), BuildError> {
             if changed && !record_lost {
-                record.save(store, &record_name).map_err(BuildError::Io)?;
+                match record.save(store, &record_name) {
+                    Ok(()) => {}
+                    // A segment this build had to cut again was collected from the cache:
+                    // the record (a cache itself) is dropped, and the next build that
+                    // needs it (a partial one finds none and builds fully next) writes it.
+                    Err(WriteError::Missing) => {
+                        tracing::debug!("build record segments gone from the cache; dropped");
+                        let _ = store.save_state(&record_name, b"");
+                    }
+                    Err(WriteError::Store(m)) => return Err(BuildError::Io(m)),
+                }
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "build record saved");
             }
             Ok(())
         };
-        let save_fast = |partial_summary: &Option<Result<Segmented, String>>| {
+        let save_fast = |partial_summary: &Option<Result<Segmented, WriteError>>| {
             if whole && ok && !record_lost {
                 let summary = match partial_summary {
                     Some(s) => s.clone(),
@@ -711,8 +717,9 @@ impl Session {
                         .map(|(s, _)| s)
                     }
                 };
-                let saved =
-                    summary.and_then(|summary| self.save_fast(store, &record, &warnings, &summary));
+                let saved = summary
+                    .map_err(|e| e.to_string())
+                    .and_then(|summary| self.save_fast(store, &record, &warnings, &summary));
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "fast record saved");
                 if let Err(e) = saved {
                     tracing::debug!(error = %e, "could not save the fast record");
@@ -725,7 +732,7 @@ impl Session {
         };
         // The build record is saved on another thread while this one writes the summary and
         // the fast record (which names the summary's segments).
-        let (saved_record, saved_caches, unchanged, whole_summary) = std::thread::scope(|s| {
+        let (saved_record, saved_caches, summarized) = std::thread::scope(|s| {
             let other = s.spawn(|| (save_record(), self.save(store)));
             let (partial_summary, unchanged, whole_summary) = summarize();
             save_fast(&partial_summary);
@@ -733,20 +740,35 @@ impl Session {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
             });
-            (a, b, unchanged, whole_summary)
+            let summary_failed = partial_summary.and_then(Result::err);
+            (a, b, (unchanged, whole_summary, summary_failed))
         });
+        let (unchanged, whole_summary, summary_failed) = summarized;
         if saved_record.is_err() && whole {
             // The fast record must not call the next build a no-op without its build record.
             let _ = store.save_state(&format!("fast-{}", self.id), b"");
         }
         saved_record?;
         saved_caches?;
-        if self.partial.is_some() && self.want_summary && whole_summary.is_none() {
-            // Never print the summary of only the visited targets as if it were the build's.
+        // A partial build prints (and counts) the stored summary with its own lines merged in:
+        // without it, only the visited targets would be reported as if they were the build.
+        let printable = whole_summary
+            .as_ref()
+            .is_some_and(|w| summary_of_segments(w, &HashMap::new()).is_some());
+        if self.partial.is_some() && (summary_failed.is_some() || (self.want_summary && !printable))
+        {
             let _ = store.save_state(&format!("fast-{}", self.id), b"");
-            return Err(BuildError::Io(
-                "cannot write the build summary to the cache (is it full?)".into(),
-            ));
+            let why = match summary_failed {
+                Some(WriteError::Missing) | None => {
+                    "a segment of the stored build summary left the cache (garbage collection?)"
+                        .to_string()
+                }
+                Some(WriteError::Store(m)) => m,
+            };
+            return Err(BuildError::Io(format!(
+                "cannot store the build summary: {why}; the outputs are written, and the next \
+                 build (a full one) stores it again"
+            )));
         }
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {

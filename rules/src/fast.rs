@@ -434,7 +434,7 @@ pub(crate) fn summary_of_segments<'a>(
             if j > 0 {
                 text.extend_from_slice(LINE_SEP.as_bytes());
             }
-            text.extend_from_slice(own.get(t).map_or(l, |l| l.as_bytes()));
+            text.extend_from_slice(own.get(t.as_ref()).map_or(l, |l| l.as_bytes()));
         }
         out.push(Cow::Owned(text));
     }

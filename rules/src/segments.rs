@@ -12,6 +12,7 @@
 //! the segments around that cluster's keys. Segment `i` holds the keys from its first key up
 //! to the next segment's first key (the first segment also everything before it).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ pub(crate) enum Codec {
     Pairs,
     /// Summary lines (`{"target": "NAME", …}`, the value) joined by `,\n  `, exactly as the
     /// printed summary has them, so a summary is printed by copying its segments. The key
-    /// is the line's target, which must need no escaping.
+    /// is the line's target (a JSON string, unescaped when it has escapes).
     SummaryLines,
 }
 
@@ -94,7 +95,7 @@ impl Codec {
     }
 
     /// The entries of a segment blob, borrowed from it; `None` if it is not one.
-    pub(crate) fn decode(self, data: &[u8]) -> Option<Vec<(&str, &[u8])>> {
+    pub(crate) fn decode(self, data: &[u8]) -> Option<Vec<(Cow<'_, str>, &[u8])>> {
         match self {
             Codec::Pairs => {
                 let mut r = Reader::new(data);
@@ -104,7 +105,7 @@ impl Codec {
                 let n = r.count(16)?;
                 let mut out = Vec::with_capacity(n);
                 for _ in 0..n {
-                    out.push((r.str()?, r.bytes()?));
+                    out.push((Cow::Borrowed(r.str()?), r.bytes()?));
                 }
                 r.is_empty().then_some(out)
             }
@@ -113,11 +114,24 @@ impl Codec {
                 let mut out = Vec::new();
                 for line in text.split(LINE_SEP) {
                     let rest = line.strip_prefix(LINE_HEAD)?;
-                    let end = rest.find(['"', '\\'])?;
-                    if rest.as_bytes()[end] != b'"' {
+                    // The string ends at the first quote not escaped by a backslash.
+                    let bytes = rest.as_bytes();
+                    let mut end = 0;
+                    let mut escaped = false;
+                    while end < bytes.len() && bytes[end] != b'"' {
+                        escaped |= bytes[end] == b'\\';
+                        end += if bytes[end] == b'\\' { 2 } else { 1 };
+                    }
+                    if end >= bytes.len() {
                         return None;
                     }
-                    out.push((&rest[..end], line.as_bytes()));
+                    let key = if escaped {
+                        let quoted = &line[LINE_HEAD.len() - 1..LINE_HEAD.len() + end + 1];
+                        Cow::Owned(serde_json::from_str::<String>(quoted).ok()?)
+                    } else {
+                        Cow::Borrowed(&rest[..end])
+                    };
+                    out.push((key, line.as_bytes()));
                 }
                 Some(out)
             }
@@ -184,7 +198,7 @@ impl Segmented {
         store: &dyn Store,
         entries: impl Iterator<Item = (&'a str, &'a [u8])>,
         layout: Layout,
-    ) -> Result<(Segmented, Vec<SegBlob>), String> {
+    ) -> Result<(Segmented, Vec<SegBlob>), WriteError> {
         let mut chunks: Vec<Vec<(&str, &[u8])>> = Vec::new();
         let mut cur = Vec::new();
         for (k, v) in entries {
@@ -270,7 +284,7 @@ impl Segmented {
         let mut out = Entries::new();
         for data in blobs.values() {
             for (k, v) in codec.decode(data).ok_or(Missing)? {
-                out.insert(k.to_string(), v.to_vec());
+                out.insert(k.into_owned(), v.to_vec());
             }
         }
         Ok(out)
@@ -289,7 +303,7 @@ impl Segmented {
         loaded: &BTreeMap<usize, Arc<Vec<u8>>>,
         mut entries: Entries,
         layout: Layout,
-    ) -> Result<(Segmented, Vec<Option<SegBlob>>), String> {
+    ) -> Result<(Segmented, Vec<Option<SegBlob>>), WriteError> {
         if self.segs.is_empty() {
             let (rec, blobs) = Segmented::write(
                 store,
@@ -307,8 +321,9 @@ impl Segmented {
             .filter(|i| !rewrite.contains(i))
             .collect();
         if !extra.is_empty() {
-            let blobs = self.read(store, &extra).map_err(|_| missing_msg())?;
-            let theirs = Segmented::entries_of(&blobs, layout.codec).map_err(|_| missing_msg())?;
+            let blobs = self.read(store, &extra).map_err(|_| WriteError::Missing)?;
+            let theirs =
+                Segmented::entries_of(&blobs, layout.codec).map_err(|_| WriteError::Missing)?;
             for (k, v) in theirs {
                 entries.entry(k).or_insert(v);
             }
@@ -320,7 +335,7 @@ impl Segmented {
         let flush = |pending: &mut Vec<(String, Vec<u8>)>,
                      segs: &mut Vec<SegRef>,
                      blobs: &mut Vec<Option<Arc<Vec<u8>>>>|
-         -> Result<(), String> {
+         -> Result<(), WriteError> {
             if pending.is_empty() {
                 return Ok(());
             }
@@ -357,13 +372,13 @@ impl Segmented {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             } else {
-                let data = store.get_blob(&seg.digest).ok_or_else(missing_msg)?;
+                let data = store.get_blob(&seg.digest).ok_or(WriteError::Missing)?;
                 layout
                     .codec
                     .decode(&data)
-                    .ok_or_else(missing_msg)?
+                    .ok_or(WriteError::Missing)?
                     .into_iter()
-                    .map(|(k, v)| (k.to_string(), v.to_vec()))
+                    .map(|(k, v)| (k.into_owned(), v.to_vec()))
                     .collect()
             };
             for (k, v) in own {
@@ -401,17 +416,35 @@ impl Segmented {
     }
 }
 
-fn missing_msg() -> String {
-    "a segment of the build state is missing from the cache".to_string()
+/// Why a segmented record could not be written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum WriteError {
+    /// A segment it had to cut again is gone from the cache (garbage collection).
+    Missing,
+    /// The cache could not store a segment.
+    Store(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Missing => {
+                f.write_str("a segment of the build state is missing from the cache")
+            }
+            WriteError::Store(m) => f.write_str(m),
+        }
+    }
 }
 
 fn put_segment(
     store: &dyn Store,
     items: &[(&str, &[u8])],
     codec: Codec,
-) -> Result<(SegRef, Arc<Vec<u8>>), String> {
+) -> Result<(SegRef, Arc<Vec<u8>>), WriteError> {
     let data = codec.encode(items.iter().copied());
-    let digest = store.put_blob_unsynced(&data).map_err(|e| e.message)?;
+    let digest = store
+        .put_blob_unsynced(&data)
+        .map_err(|e| WriteError::Store(e.message))?;
     Ok((
         SegRef {
             first: items
@@ -492,7 +525,7 @@ mod tests {
         /// the same segments, blob for blob.
         #[test]
         fn partial_rewrites_cut_as_whole_writes(
-            keys in proptest::collection::btree_set("[a-d]{1,4}", 0..120),
+            keys in proptest::collection::btree_set("[a-d\"\\\\]{1,4}", 0..120),
             ranges in proptest::collection::vec(("[a-d]{0,3}", proptest::option::of("[a-e]{0,3}")), 0..4),
             added in proptest::collection::btree_set("[a-d]{1,4}", 0..8),
             drop_every in 1usize..5,
@@ -507,7 +540,8 @@ mod tests {
             // Summary lines carry their key.
             let value = |k: &str, what: &str| -> Vec<u8> {
                 if lines {
-                    format!("{{\"target\": \"{k}\", \"v\": \"{what}\"}}").into_bytes()
+                    let k = serde_json::to_string(k).unwrap();
+                    format!("{{\"target\": {k}, \"v\": \"{what}\"}}").into_bytes()
                 } else {
                     what.as_bytes().to_vec()
                 }

@@ -17,7 +17,7 @@ use wayfinder_engine::{
     ActionKey, ActionResult, Blob, Digest, FileStamp, KeyHasher, Memo, Reader, Store, Writer,
 };
 
-use crate::segments::{Codec, Entries, KeyRange, Layout, Segmented};
+use crate::segments::{Codec, Entries, KeyRange, Layout, Segmented, WriteError};
 
 const MAGIC: &str = "wayfinder-build-record-v2";
 /// One target (or output) in this many ends a segment: about 20 KB segments.
@@ -147,7 +147,7 @@ impl BuildRecord {
 
     /// Stores the record as `name`: whole, or for a record read in part, its segments that
     /// changed.
-    pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), String> {
+    pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), WriteError> {
         let targets: Entries = self
             .targets
             .iter()
@@ -188,7 +188,7 @@ impl BuildRecord {
         outputs.encode(&mut w);
         store
             .save_state_unsynced(name, &w.finish())
-            .map_err(|e| e.message)
+            .map_err(|e| WriteError::Store(e.message))
     }
 }
 

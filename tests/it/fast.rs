@@ -463,3 +463,33 @@ fn a_partial_build_of_a_large_fleet_rewrites_only_its_segments() {
         explained.stdout
     );
 }
+
+/// The stored summary and build record live in the cache's blobs, which garbage collection
+/// may remove. A partial build that finds its segments gone builds fully instead, with the
+/// same outputs and summary as ever, and the fast path works again after it.
+#[test]
+fn a_partial_build_whose_segments_left_the_cache_builds_fully() {
+    let ws = warmed();
+    std::fs::remove_dir_all(ws.path("../cache/cas-v1")).expect("remove the cache's blobs");
+    ws.append(
+        "clusters/hopper/pus01/values/ingress-nginx.yaml",
+        "commonLabels:\n  acme.example/gc: collected\n",
+    );
+    let run = build_v(&ws);
+    assert!(
+        run.stderr.contains("partial=false"),
+        "the build loads the whole workspace:\n{}",
+        run.stderr
+    );
+    assert!(ws
+        .read("out/clusters/pus01/ingress-nginx.yaml")
+        .contains("acme.example/gc: collected"));
+    let scratch = assert_same_as_scratch(&ws);
+    assert_summary_as_scratch(&run.summary(), &scratch);
+    settle();
+    build_v(&ws);
+    settle();
+    let run = build_v(&ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+    assert_summary_as_scratch(&run.summary(), &scratch);
+}
