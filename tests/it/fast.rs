@@ -72,6 +72,17 @@ fn assert_summary_as_scratch(fast: &wayfinder_tests::Summary, scratch: &wayfinde
     );
 }
 
+/// Once the stamps age, the next build records them and the one after is a no-op decided by
+/// stat alone, whose stored summary is the from-scratch one.
+fn settles_to_a_clean_noop(ws: &Workspace, scratch: &wayfinder_tests::Summary) {
+    settle();
+    build_v(ws);
+    settle();
+    let run = build_v(ws);
+    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
+    assert_summary_as_scratch(&run.summary(), scratch);
+}
+
 /// Builds a copy of `ws`'s inputs from scratch (own cache), asserts equal `out/` bytes, and
 /// returns the from-scratch summary.
 fn assert_same_as_scratch(ws: &Workspace) -> wayfinder_tests::Summary {
@@ -161,12 +172,7 @@ fn an_overlay_edit_loads_and_runs_only_that_cluster() {
     let scratch = assert_same_as_scratch(&ws);
     assert_summary_as_scratch(&summary, &scratch);
     // And the next build settles back to a no-op, whose stored summary is the merged one.
-    settle();
-    build_v(&ws);
-    settle();
-    let run = build_v(&ws);
-    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
-    assert_summary_as_scratch(&run.summary(), &scratch);
+    settles_to_a_clean_noop(&ws, &scratch);
 }
 
 #[test]
@@ -449,12 +455,7 @@ fn a_partial_build_of_a_large_fleet_rewrites_only_its_segments() {
     );
     let scratch = assert_same_as_scratch(&ws);
     assert_summary_as_scratch(&summary, &scratch);
-    settle();
-    build_v(&ws);
-    settle();
-    let run = build_v(&ws);
-    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
-    assert_summary_as_scratch(&run.summary(), &scratch);
+    settles_to_a_clean_noop(&ws, &scratch);
     let explained = ws.run(&["explain", "render:peu01-c07/ingress-nginx"]);
     explained.assert_success();
     assert!(
@@ -486,10 +487,5 @@ fn a_partial_build_whose_segments_left_the_cache_builds_fully() {
         .contains("acme.example/gc: collected"));
     let scratch = assert_same_as_scratch(&ws);
     assert_summary_as_scratch(&run.summary(), &scratch);
-    settle();
-    build_v(&ws);
-    settle();
-    let run = build_v(&ws);
-    assert_eq!(verdict(&run).as_deref(), Some("Clean"), "{}", run.stderr);
-    assert_summary_as_scratch(&run.summary(), &scratch);
+    settles_to_a_clean_noop(&ws, &scratch);
 }
