@@ -142,6 +142,16 @@ impl LocalCache {
         Some(data)
     }
 
+    /// Stores a blob unless it is there already (then it only counts as used).
+    fn put_blob_with(&self, data: &[u8], sync: bool) -> Result<Digest<Blob>, StoreError> {
+        let d = Digest::of(data);
+        let path = self.blob_path(&d);
+        if !keep_existing(&path) {
+            self.write_atomic_with(&path, data, sync)?;
+        }
+        Ok(d)
+    }
+
     /// Removes a corrupt entry (another process may have removed it first).
     fn discard(&self, path: &Path) {
         tracing::warn!(path = %path.display(), "corrupt cache entry removed");
@@ -236,21 +246,11 @@ fn state_trailer(body: &[u8]) -> [u8; 32] {
 
 impl Store for LocalCache {
     fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
-        let d = Digest::of(data);
-        let path = self.blob_path(&d);
-        if !keep_existing(&path) {
-            self.write_atomic(&path, data)?;
-        }
-        Ok(d)
+        self.put_blob_with(data, true)
     }
 
     fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
-        let d = Digest::of(data);
-        let path = self.blob_path(&d);
-        if !keep_existing(&path) {
-            self.write_atomic_with(&path, data, false)?;
-        }
-        Ok(d)
+        self.put_blob_with(data, false)
     }
 
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>> {

@@ -27,7 +27,7 @@ use crate::fast::{
     FastRecord, Owner, Owners, SUMMARY,
 };
 use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
-use crate::segments::{KeyRange, MarkedBlob, Segmented, WriteError};
+use crate::segments::{KeyRange, MarkedBlob, SegBlob, SegError, Segmented};
 use crate::state::{encode_inputs, workspace_id, BuildRecord, TargetRecord};
 
 /// A build that could not start or finish for reasons other than a failed action.
@@ -64,9 +64,18 @@ pub struct Session {
     partial: Option<(FastRecord, BTreeSet<u32>)>,
     /// The stored summary's segments a partial session read while it loaded: those its
     /// clusters' targets fall in, or all of them when the summary is printed.
-    kept_summary: BTreeMap<usize, Arc<Vec<u8>>>,
+    kept_summary: BTreeMap<usize, SegBlob>,
     /// Whether the summary will be printed (a partial build then keeps every segment).
     want_summary: bool,
+}
+
+/// A partial build's summary (see `Session::partial_summary`).
+struct PartialSummary {
+    stored: Segmented,
+    /// The number of its targets this build did not visit.
+    unchanged: usize,
+    /// Its segments, to print it (when it is printed), marked where this build wrote them.
+    whole: Option<Vec<MarkedBlob>>,
 }
 
 /// How [`Session::open_fast`] starts a plain `wayfinder build`.
@@ -156,12 +165,6 @@ impl BuildReport {
             }
         }
         vec![Cow::Owned(summary_with(&self.outcomes, None).into_bytes())]
-    }
-
-    /// The summary as one JSON text (see [`BuildReport::summary_chunks`]).
-    pub fn summary_text(&self) -> String {
-        let bytes: Vec<u8> = self.summary_chunks().concat();
-        String::from_utf8(bytes).unwrap_or_default()
     }
 
     /// The summary: `{"actions": [{"target", "kind", "key", "status", "duration_ms", "inputs"}]}`.
@@ -606,78 +609,6 @@ impl Session {
         warnings.sort();
         warnings.dedup();
 
-        // The summary as the fast path stores it (every status `cached`). A partial build
-        // rewrites the segments holding its clusters' lines: the last whole build's lines of
-        // the targets it did not visit, plus its own.
-        // Returns the summary (for a partial build), the number of targets it did not visit,
-        // and the whole summary's segments (for printing).
-        type Summarized = (
-            Option<Result<Segmented, WriteError>>,
-            usize,
-            Option<Vec<MarkedBlob>>,
-        );
-        let summarize = || -> Summarized {
-            let mut unchanged = 0;
-            let mut whole_summary = None;
-            let partial_summary = match &self.partial {
-                None => None,
-                Some((rec, set)) => {
-                    let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
-                    // Charts the other clusters use; one that only the changed clusters used, and
-                    // no longer do, is gone from the workspace (one a voyage uses is planned).
-                    let others_use: HashSet<&str> = rec
-                        .clusters
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| !set.contains(&(*i as u32)))
-                        .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
-                        .collect();
-                    let stored = rec.summary.clone().unwrap_or_default();
-                    let touched = stored.covering(&summary_ranges(rec, set));
-                    let loaded: BTreeMap<usize, Arc<Vec<u8>>> = touched
-                        .iter()
-                        .filter_map(|i| Some((*i, self.kept_summary.get(i)?.clone())))
-                        .collect();
-                    let Ok(mut entries) = Segmented::entries_of(&loaded, SUMMARY.codec) else {
-                        return (Some(Err(WriteError::Missing)), 0, None);
-                    };
-                    entries.retain(|t, _| match cluster_of_target(t) {
-                        Some(c) => !names.contains(c),
-                        None => !t.starts_with("chart:") || others_use.contains(t.as_str()),
-                    });
-                    for o in &outcomes {
-                        entries.insert(
-                            o.target.clone(),
-                            summary_line(o, Some(Status::Cached)).into_bytes(),
-                        );
-                    }
-                    let replaced = stored.replace(store, &loaded, entries, SUMMARY);
-                    if let Ok((seg, blobs)) = &replaced {
-                        unchanged = (seg.len() as usize).saturating_sub(outcomes.len());
-                        if self.want_summary {
-                            let old: HashMap<&Digest<Blob>, &Arc<Vec<u8>>> = stored
-                                .segs
-                                .iter()
-                                .enumerate()
-                                .filter_map(|(i, s)| Some((&s.digest, self.kept_summary.get(&i)?)))
-                                .collect();
-                            whole_summary = seg
-                                .segs
-                                .iter()
-                                .zip(blobs)
-                                .map(|(s, b)| match b {
-                                    Some(b) => Some((b.clone(), true)),
-                                    None => old.get(&s.digest).map(|b| ((*b).clone(), false)),
-                                })
-                                .collect::<Option<Vec<_>>>();
-                        }
-                    }
-                    Some(replaced.map(|(s, _)| s))
-                }
-            };
-            tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
-            (partial_summary, unchanged, whole_summary)
-        };
         // Save the records that changed. They are independent caches (each checksummed, a
         // missing or stale one only costs work), so they are written in parallel.
         let whole = opts.targets.is_empty() && !opts.tests;
@@ -689,20 +620,22 @@ impl Session {
                     // A segment this build had to cut again was collected from the cache:
                     // the record (a cache itself) is dropped, and the next build that
                     // needs it (a partial one finds none and builds fully next) writes it.
-                    Err(WriteError::Missing) => {
+                    Err(SegError::Missing) => {
                         tracing::debug!("build record segments gone from the cache; dropped");
                         let _ = store.save_state(&record_name, b"");
                     }
-                    Err(WriteError::Store(m)) => return Err(BuildError::Io(m)),
+                    Err(SegError::Store(m)) => return Err(BuildError::Io(m)),
                 }
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "build record saved");
             }
             Ok(())
         };
-        let save_fast = |partial_summary: &Option<Result<Segmented, WriteError>>| {
+        // The summary as the fast path stores it (every status `cached`): a partial build's
+        // (see `partial_summary`), or written whole from the outcomes.
+        let save_fast = |partial: Option<&Result<PartialSummary, SegError>>| {
             if whole && ok && !record_lost {
-                let summary = match partial_summary {
-                    Some(s) => s.clone(),
+                let summary = match partial {
+                    Some(p) => p.as_ref().map(|p| p.stored.clone()).map_err(Clone::clone),
                     None => {
                         let mut lines: Vec<(&str, String)> = outcomes
                             .iter()
@@ -732,18 +665,20 @@ impl Session {
         };
         // The build record is saved on another thread while this one writes the summary and
         // the fast record (which names the summary's segments).
-        let (saved_record, saved_caches, summarized) = std::thread::scope(|s| {
+        let (saved_record, saved_caches, partial) = std::thread::scope(|s| {
             let other = s.spawn(|| (save_record(), self.save(store)));
-            let (partial_summary, unchanged, whole_summary) = summarize();
-            save_fast(&partial_summary);
+            let partial = self
+                .partial
+                .as_ref()
+                .map(|(rec, set)| self.partial_summary(store, rec, set, &outcomes));
+            tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
+            save_fast(partial.as_ref());
             let (a, b) = other.join().unwrap_or_else(|_| {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
             });
-            let summary_failed = partial_summary.and_then(Result::err);
-            (a, b, (unchanged, whole_summary, summary_failed))
+            (a, b, partial)
         });
-        let (unchanged, whole_summary, summary_failed) = summarized;
         if saved_record.is_err() && whole {
             // The fast record must not call the next build a no-op without its build record.
             let _ = store.save_state(&format!("fast-{}", self.id), b"");
@@ -752,24 +687,23 @@ impl Session {
         saved_caches?;
         // A partial build prints (and counts) the stored summary with its own lines merged in:
         // without it, only the visited targets would be reported as if they were the build.
-        let printable = whole_summary
-            .as_ref()
-            .is_some_and(|w| summary_of_segments(w, &HashMap::new()).is_some());
-        if self.partial.is_some() && (summary_failed.is_some() || (self.want_summary && !printable))
-        {
-            let _ = store.save_state(&format!("fast-{}", self.id), b"");
-            let why = match summary_failed {
-                Some(WriteError::Missing) | None => {
-                    "a segment of the stored build summary left the cache (garbage collection?)"
-                        .to_string()
-                }
-                Some(WriteError::Store(m)) => m,
-            };
-            return Err(BuildError::Io(format!(
-                "cannot store the build summary: {why}; the outputs are written, and the next \
-                 build (a full one) stores it again"
-            )));
-        }
+        let (unchanged, whole_summary) = match partial {
+            None => (0, None),
+            Some(Ok(p)) => (p.unchanged, p.whole),
+            Some(Err(e)) => {
+                let _ = store.save_state(&format!("fast-{}", self.id), b"");
+                let why = match e {
+                    SegError::Missing => "a segment of the stored build summary left the cache \
+                                          (garbage collection?)"
+                        .to_string(),
+                    SegError::Store(m) => m,
+                };
+                return Err(BuildError::Io(format!(
+                    "cannot store the build summary: {why}; the outputs are written, and the \
+                     next build (a full one) stores it again"
+                )));
+            }
+        };
         tracing::debug!(ms = t0.elapsed().as_millis() as u64, changed, "saved");
         Ok(BuildReport {
             outcomes,
@@ -839,6 +773,78 @@ impl Session {
         changed |= record.targets.len() != before;
 
         changed
+    }
+
+    /// A partial build's summary, stored: the segments of the last whole build's summary that
+    /// hold its clusters' lines are rewritten with the lines of the targets it did not visit
+    /// plus its own (every status `cached`).
+    fn partial_summary(
+        &self,
+        store: &dyn Store,
+        rec: &FastRecord,
+        set: &BTreeSet<u32>,
+        outcomes: &[Outcome],
+    ) -> Result<PartialSummary, SegError> {
+        let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
+        // Charts the other clusters use; one that only the changed clusters used, and no
+        // longer do, is gone from the workspace (one a voyage uses is planned).
+        let others_use: HashSet<&str> = rec
+            .clusters
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !set.contains(&(*i as u32)))
+            .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
+            .collect();
+        let stored = rec.summary.clone().unwrap_or_default();
+        let loaded: BTreeMap<usize, SegBlob> = stored
+            .covering(&summary_ranges(rec, set))
+            .into_iter()
+            .map(|i| {
+                Ok((
+                    i,
+                    self.kept_summary.get(&i).ok_or(SegError::Missing)?.clone(),
+                ))
+            })
+            .collect::<Result<_, SegError>>()?;
+        let mut entries = Segmented::entries_of(&loaded, SUMMARY.codec)?;
+        entries.retain(|t, _| match cluster_of_target(t) {
+            Some(c) => !names.contains(c),
+            None => !t.starts_with("chart:") || others_use.contains(t.as_str()),
+        });
+        for o in outcomes {
+            let line = summary_line(o, Some(Status::Cached));
+            entries.insert(o.target.clone(), line.into_bytes());
+        }
+        let (seg, blobs) = stored.replace(store, &loaded, entries, SUMMARY)?;
+        let unchanged = (seg.len() as usize).saturating_sub(outcomes.len());
+        // To print: the segments this build wrote, and the others as read (every one, when
+        // the summary is printed).
+        let whole = if self.want_summary {
+            let old: HashMap<&Digest<Blob>, &SegBlob> = stored
+                .segs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((&s.digest, self.kept_summary.get(&i)?)))
+                .collect();
+            let whole = seg
+                .segs
+                .iter()
+                .zip(blobs)
+                .map(|(s, b)| match b {
+                    Some(b) => Some((b, true)),
+                    None => old.get(&s.digest).map(|b| ((*b).clone(), false)),
+                })
+                .collect::<Option<Vec<MarkedBlob>>>()
+                .ok_or(SegError::Missing)?;
+            Some(whole)
+        } else {
+            None
+        };
+        Ok(PartialSummary {
+            stored: seg,
+            unchanged,
+            whole,
+        })
     }
 
     /// Saves the fast path's record of this whole build (see `fast`).

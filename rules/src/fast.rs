@@ -395,20 +395,26 @@ pub(crate) fn stamp_entries(
         .collect()
 }
 
-/// The summary text (as `BuildReport::summary_text` writes it) of `lines`, in target order.
+/// The summary's text around its lines: `{"actions": [`, then each line after `\n  ` (the
+/// first) or [`LINE_SEP`], then `\n]}\n` (`]}\n` without lines).
+const HEAD: &str = "{\"actions\": [";
+const FIRST: &str = "\n  ";
+const TAIL: &str = "\n]}\n";
+const EMPTY_TAIL: &str = "]}\n";
+
+/// The summary text (as `BuildReport::summary_chunks` writes it) of `lines`, in their order.
 pub(crate) fn summary_of_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
     // Sized up front: for a large fleet this is megabytes, and growing it by doubling
-    // touches twice the memory (page faults are a large part of a partial build).
+    // touches twice the memory.
     let lines: Vec<&str> = lines.collect();
-    let mut out = String::with_capacity(20 + lines.iter().map(|l| l.len() + 4).sum::<usize>());
-    out.push_str("{\"actions\": [");
-    let mut any = false;
-    for (i, l) in lines.into_iter().enumerate() {
-        out.push_str(if i == 0 { "\n  " } else { ",\n  " });
+    let size: usize = lines.iter().map(|l| l.len() + LINE_SEP.len()).sum();
+    let mut out = String::with_capacity(HEAD.len() + size + TAIL.len());
+    out.push_str(HEAD);
+    for (i, l) in lines.iter().enumerate() {
+        out.push_str(if i == 0 { FIRST } else { LINE_SEP });
         out.push_str(l);
-        any = true;
     }
-    out.push_str(if any { "\n]}\n" } else { "]}\n" });
+    out.push_str(if lines.is_empty() { EMPTY_TAIL } else { TAIL });
     out
 }
 
@@ -421,10 +427,10 @@ pub(crate) fn summary_of_segments<'a>(
     own: &HashMap<&str, &str>,
 ) -> Option<Vec<Cow<'a, [u8]>>> {
     let mut out: Vec<Cow<'a, [u8]>> = Vec::with_capacity(blobs.len() * 2 + 2);
-    out.push(Cow::Borrowed(b"{\"actions\": ["));
+    out.push(Cow::Borrowed(HEAD.as_bytes()));
     for (i, (blob, mine)) in blobs.iter().enumerate() {
-        let sep: &[u8] = if i == 0 { b"\n  " } else { LINE_SEP.as_bytes() };
-        out.push(Cow::Borrowed(sep));
+        let sep = if i == 0 { FIRST } else { LINE_SEP };
+        out.push(Cow::Borrowed(sep.as_bytes()));
         if !*mine {
             out.push(Cow::Borrowed(blob.as_slice()));
             continue;
@@ -438,8 +444,8 @@ pub(crate) fn summary_of_segments<'a>(
         }
         out.push(Cow::Owned(text));
     }
-    let tail: &[u8] = if blobs.is_empty() { b"]}\n" } else { b"\n]}\n" };
-    out.push(Cow::Borrowed(tail));
+    let tail = if blobs.is_empty() { EMPTY_TAIL } else { TAIL };
+    out.push(Cow::Borrowed(tail.as_bytes()));
     Some(out)
 }
 

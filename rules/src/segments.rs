@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Bound;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -188,17 +187,13 @@ impl KeyRange {
     }
 }
 
-/// A blob that must exist but could not be read (evicted by garbage collection, corrupt).
-#[derive(Debug)]
-pub(crate) struct Missing;
-
 impl Segmented {
     /// Writes `entries` (in key order) as a whole new record.
     pub(crate) fn write<'a>(
         store: &dyn Store,
         entries: impl Iterator<Item = (&'a str, &'a [u8])>,
         layout: Layout,
-    ) -> Result<(Segmented, Vec<SegBlob>), WriteError> {
+    ) -> Result<(Segmented, Vec<SegBlob>), SegError> {
         let mut chunks: Vec<Vec<(&str, &[u8])>> = Vec::new();
         let mut cur = Vec::new();
         for (k, v) in entries {
@@ -210,7 +205,7 @@ impl Segmented {
         if !cur.is_empty() {
             chunks.push(cur);
         }
-        let written: Vec<(SegRef, Arc<Vec<u8>>)> = chunks
+        let written: Vec<(SegRef, SegBlob)> = chunks
             .par_iter()
             .map(|c| put_segment(store, c, layout.codec))
             .collect::<Result<_, _>>()?;
@@ -259,31 +254,31 @@ impl Segmented {
         &self,
         store: &dyn Store,
         which: &BTreeSet<usize>,
-    ) -> Result<BTreeMap<usize, Arc<Vec<u8>>>, Missing> {
+    ) -> Result<BTreeMap<usize, SegBlob>, SegError> {
         which
             .par_iter()
             .map(|&i| {
-                let s = self.segs.get(i).ok_or(Missing)?;
-                let data = store.get_blob(&s.digest).ok_or(Missing)?;
+                let s = self.segs.get(i).ok_or(SegError::Missing)?;
+                let data = store.get_blob(&s.digest).ok_or(SegError::Missing)?;
                 Ok((i, Arc::new(data)))
             })
             .collect()
     }
 
     /// Reads every segment, in order.
-    pub(crate) fn read_all(&self, store: &dyn Store) -> Result<Vec<Arc<Vec<u8>>>, Missing> {
+    pub(crate) fn read_all(&self, store: &dyn Store) -> Result<Vec<SegBlob>, SegError> {
         let all: BTreeSet<usize> = (0..self.segs.len()).collect();
         Ok(self.read(store, &all)?.into_values().collect())
     }
 
     /// The entries of segments already read, owned, for changing.
     pub(crate) fn entries_of(
-        blobs: &BTreeMap<usize, Arc<Vec<u8>>>,
+        blobs: &BTreeMap<usize, SegBlob>,
         codec: Codec,
-    ) -> Result<Entries, Missing> {
+    ) -> Result<Entries, SegError> {
         let mut out = Entries::new();
         for data in blobs.values() {
-            for (k, v) in codec.decode(data).ok_or(Missing)? {
+            for (k, v) in codec.decode(data).ok_or(SegError::Missing)? {
                 out.insert(k.into_owned(), v.to_vec());
             }
         }
@@ -300,10 +295,10 @@ impl Segmented {
     pub(crate) fn replace(
         &self,
         store: &dyn Store,
-        loaded: &BTreeMap<usize, Arc<Vec<u8>>>,
+        loaded: &BTreeMap<usize, SegBlob>,
         mut entries: Entries,
         layout: Layout,
-    ) -> Result<(Segmented, Vec<Option<SegBlob>>), WriteError> {
+    ) -> Result<(Segmented, Vec<Option<SegBlob>>), SegError> {
         if self.segs.is_empty() {
             let (rec, blobs) = Segmented::write(
                 store,
@@ -321,10 +316,7 @@ impl Segmented {
             .filter(|i| !rewrite.contains(i))
             .collect();
         if !extra.is_empty() {
-            let blobs = self.read(store, &extra).map_err(|_| WriteError::Missing)?;
-            let theirs =
-                Segmented::entries_of(&blobs, layout.codec).map_err(|_| WriteError::Missing)?;
-            for (k, v) in theirs {
+            for (k, v) in Segmented::entries_of(&self.read(store, &extra)?, layout.codec)? {
                 entries.entry(k).or_insert(v);
             }
             rewrite.extend(extra);
@@ -334,8 +326,8 @@ impl Segmented {
         let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
         let flush = |pending: &mut Vec<(String, Vec<u8>)>,
                      segs: &mut Vec<SegRef>,
-                     blobs: &mut Vec<Option<Arc<Vec<u8>>>>|
-         -> Result<(), WriteError> {
+                     blobs: &mut Vec<Option<SegBlob>>|
+         -> Result<(), SegError> {
             if pending.is_empty() {
                 return Ok(());
             }
@@ -355,31 +347,19 @@ impl Segmented {
                 blobs.push(None);
                 continue;
             }
-            // This segment's keys: from `entries` if it is rewritten, else as stored (a cut
-            // before it moved, so its entries join the pending ones).
-            let own: Vec<(String, Vec<u8>)> = if rewrite.contains(&i) {
-                let lo = if i == 0 {
-                    Bound::Unbounded
-                } else {
-                    Bound::Included(seg.first.clone())
-                };
-                let hi = match self.segs.get(i + 1) {
-                    Some(n) => Bound::Excluded(n.first.clone()),
-                    None => Bound::Unbounded,
-                };
-                entries
-                    .range((lo, hi))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
+            // This segment's keys: from `entries` if it is rewritten (every key of `entries`
+            // falls in a rewritten segment, so those below the next segment's first key are
+            // this one's), else as stored (a cut before it moved: they join the pending ones).
+            let own: Entries = if rewrite.contains(&i) {
+                match self.segs.get(i + 1) {
+                    Some(next) => {
+                        let rest = entries.split_off(next.first.as_str());
+                        std::mem::replace(&mut entries, rest)
+                    }
+                    None => std::mem::take(&mut entries),
+                }
             } else {
-                let data = store.get_blob(&seg.digest).ok_or(WriteError::Missing)?;
-                layout
-                    .codec
-                    .decode(&data)
-                    .ok_or(WriteError::Missing)?
-                    .into_iter()
-                    .map(|(k, v)| (k.into_owned(), v.to_vec()))
-                    .collect()
+                Segmented::entries_of(&self.read(store, &BTreeSet::from([i]))?, layout.codec)?
             };
             for (k, v) in own {
                 let end = ends_segment(&k, layout.every);
@@ -416,22 +396,22 @@ impl Segmented {
     }
 }
 
-/// Why a segmented record could not be written.
+/// Why a segmented record could not be read or written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum WriteError {
-    /// A segment it had to cut again is gone from the cache (garbage collection).
+pub(crate) enum SegError {
+    /// A segment is gone from the cache (garbage collection) or is not one.
     Missing,
     /// The cache could not store a segment.
     Store(String),
 }
 
-impl std::fmt::Display for WriteError {
+impl std::fmt::Display for SegError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            WriteError::Missing => {
+            SegError::Missing => {
                 f.write_str("a segment of the build state is missing from the cache")
             }
-            WriteError::Store(m) => f.write_str(m),
+            SegError::Store(m) => f.write_str(m),
         }
     }
 }
@@ -440,11 +420,11 @@ fn put_segment(
     store: &dyn Store,
     items: &[(&str, &[u8])],
     codec: Codec,
-) -> Result<(SegRef, Arc<Vec<u8>>), WriteError> {
+) -> Result<(SegRef, SegBlob), SegError> {
     let data = codec.encode(items.iter().copied());
     let digest = store
         .put_blob_unsynced(&data)
-        .map_err(|e| WriteError::Store(e.message))?;
+        .map_err(|e| SegError::Store(e.message))?;
     Ok((
         SegRef {
             first: items

@@ -10,14 +10,13 @@
 //! They are written without fsync: each carries a checksum, so a record torn or lost by a
 //! crash reads as absent, and the next build is only slower, never wrong.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 
 use wayfinder_engine::{
     ActionKey, ActionResult, Blob, Digest, FileStamp, KeyHasher, Memo, Reader, Store, Writer,
 };
 
-use crate::segments::{Codec, Entries, KeyRange, Layout, Segmented, WriteError};
+use crate::segments::{Codec, Entries, KeyRange, Layout, SegBlob, SegError, Segmented};
 
 const MAGIC: &str = "wayfinder-build-record-v2";
 /// One target (or output) in this many ends a segment: about 20 KB segments.
@@ -54,8 +53,8 @@ pub(crate) struct BuildRecord {
 struct Part {
     targets: Segmented,
     outputs: Segmented,
-    read_targets: BTreeMap<usize, Arc<Vec<u8>>>,
-    read_outputs: BTreeMap<usize, Arc<Vec<u8>>>,
+    read_targets: BTreeMap<usize, SegBlob>,
+    read_outputs: BTreeMap<usize, SegBlob>,
 }
 
 /// The name of a workspace's state records: a digest of its root path.
@@ -81,13 +80,12 @@ fn get_stamp(r: &mut Reader<'_>) -> Option<FileStamp> {
 impl BuildRecord {
     /// The stored record `name`, whole; `None` if absent, not one, or a segment is gone.
     pub(crate) fn load(store: &dyn Store, name: &str) -> Option<BuildRecord> {
-        let (targets, outputs) = BuildRecord::index(&store.load_state(name)?)?;
-        let mut rec = BuildRecord::default();
-        let all = |s: &Segmented| (0..s.segs.len()).collect::<BTreeSet<usize>>();
-        rec.fill(
-            &targets.read(store, &all(&targets)).ok()?,
-            &outputs.read(store, &all(&outputs)).ok()?,
-        )?;
+        let everything = [KeyRange {
+            from: String::new(),
+            to: None,
+        }];
+        let mut rec = BuildRecord::load_part(store, name, &everything, &everything)?;
+        rec.part = None;
         Some(rec)
     }
 
@@ -126,8 +124,8 @@ impl BuildRecord {
     /// Decodes the entries of segment blobs into the maps.
     fn fill(
         &mut self,
-        targets: &BTreeMap<usize, Arc<Vec<u8>>>,
-        outputs: &BTreeMap<usize, Arc<Vec<u8>>>,
+        targets: &BTreeMap<usize, SegBlob>,
+        outputs: &BTreeMap<usize, SegBlob>,
     ) -> Option<()> {
         for data in targets.values() {
             for (name, v) in Codec::Pairs.decode(data)? {
@@ -147,7 +145,7 @@ impl BuildRecord {
 
     /// Stores the record as `name`: whole, or for a record read in part, its segments that
     /// changed.
-    pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), WriteError> {
+    pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), SegError> {
         let targets: Entries = self
             .targets
             .iter()
@@ -188,7 +186,7 @@ impl BuildRecord {
         outputs.encode(&mut w);
         store
             .save_state_unsynced(name, &w.finish())
-            .map_err(|e| WriteError::Store(e.message))
+            .map_err(|e| SegError::Store(e.message))
     }
 }
 
