@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use super::resolve::plain_is_str;
+use super::resolve::{plain_is_null, plain_is_str};
 
 /// Deeper nesting than this goes to the full parser.
 const MAX_DEPTH: usize = 200;
@@ -317,6 +317,8 @@ impl<'a> Scan<'a> {
             let text = line.text;
             let t = &text[col..];
             let (key, used) = match plain_key_len(t) {
+                // A null key (`null:`) fails the conversion to JSON: the full parser says how.
+                Some(n) if plain_is_null(&t[..n]) => return None,
                 Some(n) => (&t[..n], n + 1),
                 None => quoted_key(t)?,
             };

@@ -130,6 +130,8 @@ fn leaves_everything_else_to_the_full_parser() {
         "a: \u{85}\n",
         "<<: {a: b}\n",
         "a: |\n     \n  b\n", // leading blank line deeper than the content
+        "apiVersion: v1\nnull: Secret\n", // a null key: the conversion to JSON fails
+        "kind: A\nspec:\n  NULL: 1\n",
     ] {
         assert_eq!(quick_head(doc), None, "{doc:?}");
     }

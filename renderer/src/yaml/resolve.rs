@@ -86,6 +86,12 @@ pub(crate) fn plain_is_str(s: &str) -> bool {
     matches!(implicit("", s), (Scalar::Str(_), false))
 }
 
+/// Whether go-yaml reads the plain text `s` as null (`null`, `~`, empty…): as a mapping key,
+/// Helm's YAML-to-JSON conversion rejects it.
+pub(crate) fn plain_is_null(s: &str) -> bool {
+    matches!(implicit("", s), (Scalar::Null, _))
+}
+
 /// The implicit resolution; the flag says "timestamp".
 fn implicit(tag: &str, s: &str) -> (Scalar, bool) {
     let str_out = || (Scalar::Str(s.to_string()), false);
