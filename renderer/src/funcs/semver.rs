@@ -10,20 +10,19 @@
 //! 3. A version with a prerelease only satisfies a group when some term of that group has a
 //!    prerelease itself (the `>=1.21-0` idiom).
 //!
-//! The grammar is expressed with the same regular-expression language the Go library uses,
-//! because Go's RE2 and the `regex` crate share leftmost-first semantics, which keeps odd
-//! inputs (`>=1|2`, stray spaces) behaving identically.
+//! The grammar is Go's regular expressions, matched by hand: Go's RE2 reports the match a
+//! backtracking engine would (leftmost-first), and every choice in this grammar is forced (a
+//! class run is maximal because the next element cannot start with a character of it), so a
+//! greedy scan finds exactly that match, odd inputs (`>=1|2`, stray spaces) included. The
+//! regular expressions themselves stay in the tests, which check the scan against them on
+//! random inputs; compiling them costed every rendering process more than a millisecond.
 
+use super::args;
+use crate::value::{Data, Func, FuncCtx, FuncError, Object, Value};
 use std::any::Any;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::OnceLock;
-
-use regex::Regex;
-
-use super::args;
-use crate::value::{Data, Func, FuncCtx, FuncError, Object, Value};
 
 pub(super) fn register(m: &mut HashMap<&'static str, Func>) {
     m.insert("semver", semver_fn);
@@ -67,15 +66,197 @@ const ERR_ZERO: &str = "version segment starts with 0";
 const ERR_PRE: &str = "invalid prerelease string";
 const ERR_META: &str = "invalid metadata string";
 
-fn loose_version_re() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        let ident = r"[0-9A-Za-z\-]+";
-        let re = format!(
-            r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-({ident}(?:\.{ident})*))?(?:\+({ident}(?:\.{ident})*))?$"
-        );
-        Regex::new(&re).expect("static regex")
+// ---------------------------------------------------------------------------------------------
+// The grammar, scanned by hand (see the module documentation)
+
+/// Go's `\s`: exactly these (no Unicode spaces, no `\v`).
+fn is_ws(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | b' ')
+}
+
+/// A constraint's version part: `[0-9|x|X|\*]` (the `|` is in Go's class too).
+fn is_part(b: u8) -> bool {
+    b.is_ascii_digit() || matches!(b, b'|' | b'x' | b'X' | b'*')
+}
+
+/// A prerelease or metadata identifier: `[0-9A-Za-z\-]`.
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+/// The end of the run of `class` characters starting at `at`.
+fn run(b: &[u8], at: usize, class: fn(u8) -> bool) -> usize {
+    at + b
+        .get(at..)
+        .map_or(0, |rest| rest.iter().take_while(|&&c| class(c)).count())
+}
+
+/// `I(?:\.I)*` at `at` with `I = [0-9A-Za-z\-]+`: its end, if it starts there.
+fn dotted(b: &[u8], at: usize) -> Option<usize> {
+    let mut end = run(b, at, is_ident);
+    if end == at {
+        return None;
+    }
+    while b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(|&c| is_ident(c)) {
+        end = run(b, end + 1, is_ident);
+    }
+    Some(end)
+}
+
+/// An optional `.N` (dot included) at `at`, `N` a run of `class`: its end, or `at`.
+fn dot_run(b: &[u8], at: usize, class: fn(u8) -> bool) -> usize {
+    if b.get(at) == Some(&b'.') && b.get(at + 1).is_some_and(|&c| class(c)) {
+        run(b, at + 1, class)
+    } else {
+        at
+    }
+}
+
+/// An optional `<sep>I(\.I)*` at `at`: its end, or `at`.
+fn tagged(b: &[u8], at: usize, sep: u8) -> usize {
+    match b.get(at) {
+        Some(&c) if c == sep => dotted(b, at + 1).unwrap_or(at),
+        _ => at,
+    }
+}
+
+/// The loose version `^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-(I(?:\.I)*))?(?:\+(I(?:\.I)*))?$`:
+/// (major, minor, patch, prerelease, metadata), the dotted parts with their dot, the last
+/// two without their `-`/`+`; `None` when the text does not match.
+fn loose_parts(s: &str) -> Option<[&str; 5]> {
+    let b = s.as_bytes();
+    let at = usize::from(b.first() == Some(&b'v'));
+    let major = run(b, at, |c| c.is_ascii_digit());
+    if major == at {
+        return None;
+    }
+    let minor = dot_run(b, major, |c| c.is_ascii_digit());
+    let patch = dot_run(b, minor, |c| c.is_ascii_digit());
+    let pre = tagged(b, patch, b'-');
+    let meta = tagged(b, pre, b'+');
+    if meta != b.len() {
+        return None;
+    }
+    let tail = |from: usize, to: usize| if to > from { &s[from + 1..to] } else { "" };
+    Some([
+        &s[at..major],
+        &s[major..minor],
+        &s[minor..patch],
+        tail(patch, pre),
+        tail(pre, meta),
+    ])
+}
+
+/// A constraint version at `at`:
+/// `v?(P)(\.P)?(\.P)?(-I(?:\.I)*)?(?:\+I(?:\.I)*)?` with `P = [0-9|x|X|\*]+`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Plain {
+    start: usize,
+    /// Where the major part starts (after a `v`).
+    at: usize,
+    major: usize,
+    minor: usize,
+    patch: usize,
+    pre: usize,
+    end: usize,
+}
+
+fn plain(b: &[u8], start: usize) -> Option<Plain> {
+    // Without the `v`, `P` would have to match it, which it cannot.
+    let at = start + usize::from(b.get(start) == Some(&b'v'));
+    let major = run(b, at, is_part);
+    if major == at {
+        return None;
+    }
+    let minor = dot_run(b, major, is_part);
+    let patch = dot_run(b, minor, is_part);
+    let pre = tagged(b, patch, b'-');
+    let end = tagged(b, pre, b'+');
+    Some(Plain {
+        start,
+        at,
+        major,
+        minor,
+        patch,
+        pre,
+        end,
     })
+}
+
+/// The operators, two-character ones first: after an operator comes a version, which starts
+/// with none of their characters, so the operator is the longest one present.
+const OPS: [&str; 11] = ["!=", ">=", "=>", "<=", "=<", "~>", "=", ">", "<", "~", "^"];
+
+/// A term of one AND group: its operator (maybe empty) and version.
+#[derive(Debug, PartialEq, Eq)]
+struct TermText<'a> {
+    op: &'a str,
+    /// The whole version, and its major, `.minor`, `.patch` and `-prerelease` parts.
+    parts: [&'a str; 5],
+}
+
+/// One `||`-separated group, `^(?:\s*OP\s*V\s*)(?:(?:\s+|,\s*)OP\s*V\s*)*$`: its terms
+/// (what `(?:OP)\s*(?:V)` finds in it, one per term), or `None` when it does not match.
+fn group_terms(s: &str) -> Option<Vec<TermText<'_>>> {
+    let b = s.as_bytes();
+    let mut at = run(b, 0, is_ws);
+    let mut terms = Vec::new();
+    loop {
+        let op = OPS
+            .iter()
+            .find(|op| b[at..].starts_with(op.as_bytes()))
+            .copied()
+            .unwrap_or("");
+        let v = plain(b, run(b, at + op.len(), is_ws))?;
+        terms.push(TermText {
+            op,
+            parts: [
+                &s[v.start..v.end],
+                &s[v.at..v.major],
+                &s[v.major..v.minor],
+                &s[v.minor..v.patch],
+                &s[v.patch..v.pre],
+            ],
+        });
+        let spaced = run(b, v.end, is_ws);
+        at = match b.get(spaced) {
+            None => return Some(terms),
+            Some(b',') => run(b, spaced + 1, is_ws),
+            Some(_) if spaced > v.end => spaced,
+            Some(_) => return None,
+        };
+    }
+}
+
+/// The ranges `\s*(V)\s+-\s+(V)\s*` in `s`, left to right, not overlapping: (match, low,
+/// high).
+fn ranges(s: &str) -> Vec<(&str, &str, &str)> {
+    let b = s.as_bytes();
+    let at = |i: usize| -> Option<(usize, Plain, Plain)> {
+        let lo = plain(b, run(b, i, is_ws))?;
+        let dash = run(b, lo.end, is_ws);
+        if dash == lo.end || b.get(dash) != Some(&b'-') {
+            return None;
+        }
+        let hi_start = run(b, dash + 1, is_ws);
+        if hi_start == dash + 1 {
+            return None;
+        }
+        let hi = plain(b, hi_start)?;
+        Some((run(b, hi.end, is_ws), lo, hi))
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match at(i) {
+            Some((end, lo, hi)) => {
+                out.push((&s[i..end], &s[lo.start..lo.end], &s[hi.start..hi.end]));
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    out
 }
 
 fn parse_segment(s: &str) -> Result<u64, String> {
@@ -119,33 +300,25 @@ fn validate_metadata(m: &str) -> Result<(), String> {
 impl Version {
     /// `semver.NewVersion` (coercing): the error is the Go library's message.
     pub(crate) fn parse(s: &str) -> Result<Version, String> {
-        let caps = loose_version_re()
-            .captures(s)
-            .ok_or_else(|| ERR_INVALID.to_string())?;
-        let group = |i: usize| caps.get(i).map_or("", |m| m.as_str());
-        let major = parse_segment(group(1))?;
-        let minor = match group(2) {
-            "" => 0,
-            g => parse_segment(&g[1..])?,
+        let [major, minor, patch, pre, metadata] =
+            loose_parts(s).ok_or_else(|| ERR_INVALID.to_string())?;
+        let segment = |g: &str| match g {
+            "" => Ok(0),
+            g => parse_segment(g.strip_prefix('.').unwrap_or(g)),
         };
-        let patch = match group(3) {
-            "" => 0,
-            g => parse_segment(&g[1..])?,
-        };
-        let pre = group(4).to_string();
-        let metadata = group(5).to_string();
+        let (major, minor, patch) = (parse_segment(major)?, segment(minor)?, segment(patch)?);
         if !pre.is_empty() {
-            validate_prerelease(&pre)?;
+            validate_prerelease(pre)?;
         }
         if !metadata.is_empty() {
-            validate_metadata(&metadata)?;
+            validate_metadata(metadata)?;
         }
         Ok(Version {
             major,
             minor,
             patch,
-            pre,
-            metadata,
+            pre: pre.to_string(),
+            metadata: metadata.to_string(),
             original: s.to_string(),
         })
     }
@@ -296,69 +469,12 @@ pub(crate) struct Constraints {
     groups: Vec<(Vec<Term>, bool)>,
 }
 
-// Go's `\s` is exactly these four plus space (no Unicode spaces, no \v).
-const WS: &str = r"[\t\n\f\r ]";
-const OPS: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
-
-/// A constraint version; `with_groups` decides whether its parts are captured.
-fn cv(with_groups: bool) -> String {
-    let part = r"[0-9|x|X|\*]+";
-    let ident = r"[0-9A-Za-z\-]+";
-    if with_groups {
-        format!(
-            r"v?({part})(\.{part})?(\.{part})?(-{ident}(?:\.{ident})*)?(?:\+{ident}(?:\.{ident})*)?"
-        )
-    } else {
-        format!(
-            r"v?{part}(?:\.{part})?(?:\.{part})?(?:-{ident}(?:\.{ident})*)?(?:\+{ident}(?:\.{ident})*)?"
-        )
-    }
-}
-
-struct Grammar {
-    /// One term: op, whole version, major, .minor, .patch, -prerelease.
-    term: Regex,
-    /// `a - b` ranges: whole first version, whole second version.
-    range: Regex,
-    /// Finds each term of an AND group.
-    find: Regex,
-    /// A whole AND group.
-    valid: Regex,
-}
-
-fn grammar() -> &'static Grammar {
-    static G: OnceLock<Grammar> = OnceLock::new();
-    G.get_or_init(|| {
-        let plain = cv(false);
-        let term = format!(r"^{WS}*({OPS}){WS}*({}){WS}*$", cv(true));
-        let range = format!(r"{WS}*({plain}){WS}+-{WS}+({plain}){WS}*");
-        let find = format!(r"(?:{OPS}){WS}*(?:{plain})");
-        let valid = format!(
-            r"^(?:{WS}*(?:{OPS}){WS}*(?:{plain}){WS}*)(?:(?:{WS}+|,{WS}*)(?:{OPS}){WS}*(?:{plain}){WS}*)*$"
-        );
-        let build = |s: &str| Regex::new(s).expect("static regex");
-        Grammar {
-            term: build(&term),
-            range: build(&range),
-            find: build(&find),
-            valid: build(&valid),
-        }
-    })
-}
-
 fn is_wild(s: &str) -> bool {
     matches!(s, "x" | "X" | "*")
 }
 
-fn parse_term(text: &str) -> Result<Term, String> {
-    let g = grammar();
-    let caps = g
-        .term
-        .captures(text)
-        .ok_or_else(|| format!("improper constraint: {}", go_quote(text)))?;
-    let group = |i: usize| caps.get(i).map_or("", |m| m.as_str());
-    let (op, whole, major, minor, patch, pre) =
-        (group(1), group(2), group(3), group(4), group(5), group(6));
+fn parse_term(t: &TermText<'_>) -> Result<Term, String> {
+    let [whole, major, minor, patch, pre] = t.parts;
     let minor_bare = minor.strip_prefix('.').unwrap_or(minor);
     let patch_bare = patch.strip_prefix('.').unwrap_or(patch);
     let (text_ver, dirty, minor_dirty, patch_dirty) = if is_wild(major) || major.is_empty() {
@@ -372,7 +488,7 @@ fn parse_term(text: &str) -> Result<Term, String> {
     };
     let con = Version::parse(&text_ver).map_err(|_| "constraint parser error".to_string())?;
     Ok(Term {
-        op: Op::from_text(op),
+        op: Op::from_text(t.op),
         con,
         dirty,
         minor_dirty,
@@ -383,23 +499,18 @@ fn parse_term(text: &str) -> Result<Term, String> {
 impl Constraints {
     /// `semver.NewConstraint`: the error is the Go library's message.
     pub(crate) fn parse(text: &str) -> Result<Constraints, String> {
-        let g = grammar();
         let mut rewritten = text.to_string();
-        for caps in g.range.captures_iter(text) {
-            let whole = caps.get(0).map_or("", |m| m.as_str());
-            let lo = caps.get(1).map_or("", |m| m.as_str());
-            let hi = caps.get(2).map_or("", |m| m.as_str());
+        for (whole, lo, hi) in ranges(text) {
             rewritten = rewritten.replacen(whole, &format!(">= {lo}, <= {hi} "), 1);
         }
         let mut groups = Vec::new();
         for part in rewritten.split("||") {
-            if !g.valid.is_match(part) {
-                return Err(format!("improper constraint: {}", go_quote(part)));
-            }
+            let found = group_terms(part)
+                .ok_or_else(|| format!("improper constraint: {}", go_quote(part)))?;
             let mut terms = Vec::new();
             let mut has_pre = false;
-            for m in g.find.find_iter(part) {
-                let t = parse_term(m.as_str())?;
+            for t in &found {
+                let t = parse_term(t)?;
                 has_pre |= !t.con.pre.is_empty();
                 terms.push(t);
             }
@@ -658,6 +769,181 @@ impl Object for VersionObj {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The grammar as the Go library writes it, matched by the `regex` crate (leftmost-first,
+    /// as RE2): the hand scan must find the same matches.
+    mod reference {
+        use regex::Regex;
+
+        const WS: &str = r"[\t\n\f\r ]";
+        const OPS: &str = r"=||!=|>|<|>=|=>|<=|=<|~|~>|\^";
+
+        fn cv(with_groups: bool) -> String {
+            let part = r"[0-9|x|X|\*]+";
+            let ident = r"[0-9A-Za-z\-]+";
+            if with_groups {
+                format!(
+                    r"v?({part})(\.{part})?(\.{part})?(-{ident}(?:\.{ident})*)?(?:\+{ident}(?:\.{ident})*)?"
+                )
+            } else {
+                format!(
+                    r"v?{part}(?:\.{part})?(?:\.{part})?(?:-{ident}(?:\.{ident})*)?(?:\+{ident}(?:\.{ident})*)?"
+                )
+            }
+        }
+
+        fn re(s: &str) -> Regex {
+            Regex::new(s).expect("reference regex")
+        }
+
+        pub(super) fn loose(s: &str) -> Option<[String; 5]> {
+            let ident = r"[0-9A-Za-z\-]+";
+            let re = re(&format!(
+                r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?(?:-({ident}(?:\.{ident})*))?(?:\+({ident}(?:\.{ident})*))?$"
+            ));
+            let c = re.captures(s)?;
+            Some(std::array::from_fn(|i| {
+                c.get(i + 1).map_or("", |m| m.as_str()).to_string()
+            }))
+        }
+
+        /// Per OR group, the (operator, [whole, major, .minor, .patch, -pre]) of its terms.
+        pub(super) type Groups = Vec<Vec<(String, [String; 5])>>;
+
+        pub(super) fn constraints(text: &str) -> Result<Groups, String> {
+            let plain = cv(false);
+            let term = re(&format!(r"^{WS}*({OPS}){WS}*({}){WS}*$", cv(true)));
+            let range = re(&format!(r"{WS}*({plain}){WS}+-{WS}+({plain}){WS}*"));
+            let find = re(&format!(r"(?:{OPS}){WS}*(?:{plain})"));
+            let valid = re(&format!(
+                r"^(?:{WS}*(?:{OPS}){WS}*(?:{plain}){WS}*)(?:(?:{WS}+|,{WS}*)(?:{OPS}){WS}*(?:{plain}){WS}*)*$"
+            ));
+            let mut rewritten = text.to_string();
+            for c in range.captures_iter(text) {
+                let g = |i: usize| c.get(i).map_or("", |m| m.as_str());
+                rewritten = rewritten.replacen(g(0), &format!(">= {}, <= {} ", g(1), g(2)), 1);
+            }
+            let mut groups = Vec::new();
+            for part in rewritten.split("||") {
+                if !valid.is_match(part) {
+                    return Err(format!("improper constraint: {part:?}"));
+                }
+                let mut terms = Vec::new();
+                for m in find.find_iter(part) {
+                    let c = term
+                        .captures(m.as_str())
+                        .ok_or_else(|| format!("term {:?}", m.as_str()))?;
+                    let g = |i: usize| c.get(i).map_or("", |m| m.as_str()).to_string();
+                    terms.push((g(1), [g(2), g(3), g(4), g(5), g(6)]));
+                }
+                groups.push(terms);
+            }
+            Ok(groups)
+        }
+    }
+
+    /// The hand scan, in the reference's shape.
+    fn scanned(text: &str) -> Result<reference::Groups, String> {
+        let mut rewritten = text.to_string();
+        for (whole, lo, hi) in ranges(text) {
+            rewritten = rewritten.replacen(whole, &format!(">= {lo}, <= {hi} "), 1);
+        }
+        rewritten
+            .split("||")
+            .map(|part| {
+                let terms = group_terms(part).ok_or(format!("improper constraint: {part:?}"))?;
+                Ok(terms
+                    .into_iter()
+                    .map(|t| (t.op.to_string(), t.parts.map(str::to_string)))
+                    .collect())
+            })
+            .collect()
+    }
+
+    /// Constraint-like text: operators, version parts, wildcards, separators, stray bytes.
+    fn constraint_text() -> impl Strategy<Value = String> {
+        let atom = prop_oneof![
+            Just("="),
+            Just("!="),
+            Just(">"),
+            Just("<"),
+            Just(">="),
+            Just("=>"),
+            Just("<="),
+            Just("=<"),
+            Just("~"),
+            Just("~>"),
+            Just("^"),
+            Just("v"),
+            Just("1"),
+            Just("0"),
+            Just("23"),
+            Just("."),
+            Just("x"),
+            Just("X"),
+            Just("*"),
+            Just("|"),
+            Just("||"),
+            Just("-"),
+            Just("+"),
+            Just("a"),
+            Just("rc"),
+            Just(" "),
+            Just("\t"),
+            Just(","),
+            Just(" - "),
+            Just(", "),
+            Just("é"),
+            Just("\u{b}"),
+        ];
+        proptest::collection::vec(atom, 0..14).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn scan_matches_the_go_regular_expressions(text in constraint_text()) {
+            prop_assert_eq!(scanned(&text), reference::constraints(&text));
+        }
+
+        #[test]
+        fn loose_scan_matches_the_go_regular_expression(text in constraint_text()) {
+            let hand = loose_parts(&text).map(|p| p.map(str::to_string));
+            prop_assert_eq!(hand, reference::loose(&text));
+        }
+    }
+
+    #[test]
+    fn scan_agrees_on_hand_picked_constraints() {
+        for text in [
+            ">=1.2.3",
+            ">= 1.2, < 3.0.0",
+            ">=1.2 <3",
+            "1.2 - 2.3.4",
+            "1 - 2 - 3",
+            "a 1 - 2",
+            ">=1|2",
+            "~>1.2",
+            "=>1",
+            "^0.0.1",
+            "1.x || >=2.1-0",
+            " 1 , 2 ",
+            "1,",
+            "",
+            "||",
+            "1>2",
+            "v1.2.3-rc.1+b.5",
+            "vv1",
+            "x1.0 - 2",
+            "1-2-3 - 4",
+            "1.2.3.4",
+            "1 -  v2.x ",
+        ] {
+            assert_eq!(scanned(text), reference::constraints(text), "{text:?}");
+        }
+    }
 
     fn cmp(c: &str, v: &str) -> Result<bool, String> {
         let c = Constraints::parse(c)?;
