@@ -10,6 +10,12 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// A writer whose buffer holds `n` bytes before it grows.
+    pub fn with_capacity(n: usize) -> Writer {
+        Writer {
+            buf: Vec::with_capacity(n),
+        }
+    }
     pub fn new() -> Writer {
         Writer::default()
     }
@@ -94,6 +100,10 @@ impl<'a> Reader<'a> {
     pub fn digest<K>(&mut self) -> Option<Digest<K>> {
         let b = self.take(32)?;
         Some(Digest::from_bytes(b.try_into().ok()?))
+    }
+    /// Skips `n` bytes, returning them.
+    pub fn raw(&mut self, n: usize) -> Option<&'a [u8]> {
+        self.take(n)
     }
     /// Bytes not read yet.
     pub fn remaining(&self) -> usize {

@@ -59,9 +59,75 @@ impl FileStamp {
     }
 }
 
+/// The persisted stat cache as read, searched in place: a run that digests a few files (a
+/// partial build) does not decode thousands of entries to find them.
+#[derive(Default)]
+struct Persisted {
+    data: Vec<u8>,
+    /// Where each entry starts, in name order.
+    entries: Vec<usize>,
+}
+
+/// Bytes of an entry after its name: size, mtime, ctime, inode, digest.
+const ENTRY_TAIL: usize = 4 * 8 + 32;
+
+impl Persisted {
+    /// Indexes `data`; `None` when it is not a stat cache.
+    fn index(data: Vec<u8>) -> Option<Persisted> {
+        let mut r = Reader::new(&data);
+        if r.str()? != MAGIC {
+            return None;
+        }
+        let n = r.count(8 + ENTRY_TAIL)?;
+        let mut entries = Vec::with_capacity(n);
+        let mut sorted = true;
+        let mut last: Option<&str> = None;
+        for _ in 0..n {
+            entries.push(data.len() - r.remaining());
+            let name = r.str()?;
+            sorted &= last.is_none_or(|l| l < name);
+            last = Some(name);
+            r.raw(ENTRY_TAIL)?;
+        }
+        if !r.is_empty() {
+            return None;
+        }
+        let mut p = Persisted { data, entries };
+        if !sorted {
+            // Written by hand or by an older version: sort the index, drop repeated names.
+            let mut entries = std::mem::take(&mut p.entries);
+            entries.sort_by(|&a, &b| p.name_at(a).cmp(p.name_at(b)));
+            entries.dedup_by(|a, b| p.name_at(*a) == p.name_at(*b));
+            p.entries = entries;
+        }
+        Some(p)
+    }
+
+    /// The name of the entry at `at` (its bytes; the index checked they are UTF-8).
+    fn name_at(&self, at: usize) -> &[u8] {
+        Reader::new(&self.data[at..]).bytes().unwrap_or_default()
+    }
+
+    fn get(&self, name: &str) -> Option<(FileStamp, Digest<Blob>)> {
+        let i = self
+            .entries
+            .binary_search_by(|&at| self.name_at(at).cmp(name.as_bytes()))
+            .ok()?;
+        let mut r = Reader::new(&self.data[self.entries[i]..]);
+        r.bytes()?;
+        let stamp = FileStamp {
+            size: r.u64()?,
+            mtime_ns: r.i64()?,
+            ctime_ns: r.i64()?,
+            ino: r.u64()?,
+        };
+        Some((stamp, r.digest()?))
+    }
+}
+
 /// Digests files, reading only those whose stamp changed.
 pub struct FileDigests {
-    previous: HashMap<String, (FileStamp, Digest<Blob>)>,
+    previous: Persisted,
     current: Mutex<HashMap<String, (FileStamp, Digest<Blob>)>>,
     /// Entries too recent to persist (see [`RACY_WINDOW_NS`]), kept for [`FileDigests::stamps`].
     racy: Mutex<HashMap<String, FileStamp>>,
@@ -81,8 +147,8 @@ pub struct FileError {
 
 impl FileDigests {
     /// A digester starting from a persisted stat cache (empty or invalid bytes: empty cache).
-    pub fn load(persisted: Option<&[u8]>) -> FileDigests {
-        let previous = persisted.and_then(decode).unwrap_or_default();
+    pub fn load(persisted: Option<Vec<u8>>) -> FileDigests {
+        let previous = persisted.and_then(Persisted::index).unwrap_or_default();
         FileDigests {
             previous,
             current: Mutex::new(HashMap::new()),
@@ -103,9 +169,9 @@ impl FileDigests {
         self.files_stat.fetch_add(1, Ordering::Relaxed);
         let stamp = FileStamp::of(&meta);
         if let Some((s, d)) = self.previous.get(name) {
-            if *s == stamp {
-                self.remember(name, stamp, *d);
-                return Ok(*d);
+            if s == stamp {
+                self.remember(name, stamp, d);
+                return Ok(d);
             }
         }
         let data = std::fs::read(path).map_err(err)?;
@@ -137,7 +203,7 @@ impl FileDigests {
     /// The recorded digest of `name`, if its stamp still matches `stamp`.
     pub fn known(&self, name: &str, stamp: &FileStamp) -> Option<Digest<Blob>> {
         match self.previous.get(name) {
-            Some((s, d)) if s == stamp => Some(*d),
+            Some((s, d)) if s == *stamp => Some(d),
             _ => None,
         }
     }
@@ -203,30 +269,15 @@ impl FileDigests {
         let Ok(m) = self.current.lock() else {
             return true;
         };
-        m.len() != self.previous.len()
+        m.len() != self.previous.entries.len()
             || m.iter()
-                .any(|(k, v)| self.previous.get(k).is_none_or(|p| p != v))
+                .any(|(k, v)| self.previous.get(k).is_none_or(|p| p != *v))
     }
-}
 
-fn decode(data: &[u8]) -> Option<HashMap<String, (FileStamp, Digest<Blob>)>> {
-    let mut r = Reader::new(data);
-    if r.str()? != MAGIC {
-        return None;
+    /// The stat cache as it was loaded (to skip rewriting an unchanged one).
+    pub fn persisted(&self) -> Option<&[u8]> {
+        (!self.previous.data.is_empty()).then_some(self.previous.data.as_slice())
     }
-    let n = r.count(72)?;
-    let mut m = HashMap::with_capacity(n);
-    for _ in 0..n {
-        let name = r.str()?.to_string();
-        let stamp = FileStamp {
-            size: r.u64()?,
-            mtime_ns: r.i64()?,
-            ctime_ns: r.i64()?,
-            ino: r.u64()?,
-        };
-        m.insert(name, (stamp, r.digest()?));
-    }
-    Some(m)
 }
 
 fn now_ns() -> i64 {
@@ -260,10 +311,10 @@ mod tests {
         let saved = fd.encode();
         // ctime is now too recent (set_modified changes it) only if within the window; the
         // test sleeps past nothing, so accept either outcome but require correctness.
-        let fd2 = FileDigests::load(Some(&saved));
+        let fd2 = FileDigests::load(Some(saved.clone()));
         assert_eq!(fd2.digest("a.yaml", &p).unwrap(), d1);
         std::fs::write(&p, "a: 2\n").unwrap();
-        let fd3 = FileDigests::load(Some(&saved));
+        let fd3 = FileDigests::load(Some(saved));
         let d3 = fd3.digest("a.yaml", &p).unwrap();
         assert_ne!(d3, d1);
         assert_eq!(fd3.files_read.load(Ordering::Relaxed), 1);
@@ -271,8 +322,43 @@ mod tests {
     }
 
     #[test]
+    fn entries_are_found_in_any_order_and_repeats_resolve_to_one() {
+        let stamp = |n: u64| FileStamp {
+            size: n,
+            mtime_ns: 1,
+            ctime_ns: 2,
+            ino: n,
+        };
+        let mut w = Writer::new();
+        w.str(MAGIC).u64(4);
+        for (name, n) in [("z.yaml", 1), ("a.yaml", 2), ("m/b.yaml", 3), ("a.yaml", 2)] {
+            let s = stamp(n);
+            w.str(name)
+                .u64(s.size)
+                .i64(s.mtime_ns)
+                .i64(s.ctime_ns)
+                .u64(s.ino)
+                .digest(&Digest::<Blob>::of(name.as_bytes()));
+        }
+        let fd = FileDigests::load(Some(w.finish()));
+        for (name, n) in [("z.yaml", 1), ("a.yaml", 2), ("m/b.yaml", 3)] {
+            assert_eq!(
+                fd.known(name, &stamp(n)),
+                Some(Digest::of(name.as_bytes())),
+                "{name}"
+            );
+        }
+        assert_eq!(fd.known("b.yaml", &stamp(3)), None);
+        assert_eq!(fd.known("z.yaml", &stamp(2)), None);
+        // A cache cut short is no cache.
+        let mut short = FileDigests::load(None).encode();
+        short.truncate(short.len() - 1);
+        assert!(FileDigests::load(Some(short)).persisted().is_none());
+    }
+
+    #[test]
     fn garbage_cache_is_empty() {
-        let fd = FileDigests::load(Some(b"nonsense"));
+        let fd = FileDigests::load(Some(b"nonsense".to_vec()));
         assert!(!fd.changed());
         assert!(fd.encode().len() > 8);
     }

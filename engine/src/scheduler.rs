@@ -132,6 +132,50 @@ pub struct ExecOptions<'a> {
     pub memo: Option<&'a dyn Memo>,
     /// Called after every action (from worker threads).
     pub on_outcome: Option<&'a (dyn Fn(&Outcome) + Sync)>,
+    /// Where action cache entries go instead of the store: the caller writes them later with
+    /// [`store_actions`], so no action waits for an fsync that nothing in the build reads.
+    /// (Output blobs are stored at once: later actions read them.)
+    pub defer_action_cache: Option<&'a Deferred>,
+}
+
+/// Action cache entries of a build not written yet: (target, key, result).
+pub type Deferred = std::sync::Mutex<Vec<(String, Digest<ActionKind>, ActionResult)>>;
+
+/// Writes deferred action cache entries on `threads` threads (fsyncs in flight together
+/// share the filesystem's journal commits). The first failure, naming its target, is the error.
+pub fn store_actions(
+    store: &dyn Store,
+    entries: Vec<(String, Digest<ActionKind>, ActionResult)>,
+    threads: usize,
+) -> Result<(), String> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failed: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+    let work = || loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some((target, key, result)) = entries.get(i) else {
+            return;
+        };
+        if let Err(e) = store.put_action(key, result) {
+            if let Ok(mut f) = failed.lock() {
+                f.get_or_insert_with(|| {
+                    format!("cannot store the result of `{target}`: {}", e.message)
+                });
+            }
+            return;
+        }
+    };
+    let threads = threads.clamp(1, entries.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 1..threads {
+            s.spawn(work);
+        }
+        work();
+    });
+    match failed.into_inner() {
+        Ok(None) => Ok(()),
+        Ok(Some(e)) => Err(e),
+        Err(_) => Err("storing action results failed".into()),
+    }
 }
 
 /// A scheduler setup failure.
@@ -369,10 +413,17 @@ fn run_one(
                     }
                 }
             }
-            if let Err(e) = cacheable
-                .then(|| store.put_action(&key, &result))
-                .transpose()
-            {
+            let put = match opts.defer_action_cache {
+                Some(deferred) if cacheable => {
+                    if let Ok(mut d) = deferred.lock() {
+                        d.push((target.to_string(), key, result.clone()));
+                    }
+                    Ok(())
+                }
+                _ if cacheable => store.put_action(&key, &result),
+                _ => Ok(()),
+            };
+            if let Err(e) = put {
                 o.status = Status::Failed;
                 o.error = Some(e.message);
                 return o;
@@ -477,6 +528,86 @@ mod tests {
             statuses(&out),
             [("a".into(), "built"), ("b".into(), "cached")]
         );
+    }
+
+    /// A store whose action cache refuses writes.
+    struct NoActions(MemStore);
+
+    impl Store for NoActions {
+        fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, crate::store::StoreError> {
+            self.0.put_blob(data)
+        }
+        fn get_blob(&self, d: &Digest<Blob>) -> Option<Vec<u8>> {
+            self.0.get_blob(d)
+        }
+        fn has_blob(&self, d: &Digest<Blob>) -> bool {
+            self.0.has_blob(d)
+        }
+        fn get_action(&self, k: &Digest<ActionKind>) -> Option<ActionResult> {
+            self.0.get_action(k)
+        }
+        fn put_action(
+            &self,
+            _: &Digest<ActionKind>,
+            _: &ActionResult,
+        ) -> Result<(), crate::store::StoreError> {
+            Err(crate::store::StoreError::new("disk full"))
+        }
+        fn load_state(&self, name: &str) -> Option<Vec<u8>> {
+            self.0.load_state(name)
+        }
+        fn save_state(&self, name: &str, data: &[u8]) -> Result<(), crate::store::StoreError> {
+            self.0.save_state(name, data)
+        }
+    }
+
+    #[test]
+    fn deferred_action_results_are_stored_by_store_actions() {
+        let store = MemStore::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let texts: Vec<(String, String)> = (0..40)
+            .map(|i| (format!("t{i}"), format!("x{i}")))
+            .collect();
+        let specs: Vec<(&str, &str, &[&str])> = texts
+            .iter()
+            .map(|(t, x)| (t.as_str(), x.as_str(), &[][..]))
+            .collect();
+        let p = plan(&specs, &runs);
+        let deferred = Deferred::default();
+        let opts = ExecOptions {
+            defer_action_cache: Some(&deferred),
+            ..Default::default()
+        };
+        let out = execute(&p, &store, None, &opts).unwrap();
+        assert!(out.iter().all(|o| o.status == Status::Built));
+        // Nothing reached the action cache yet; the outputs did (later actions read them).
+        assert_eq!(store.action_count(), 0);
+        assert!(out
+            .iter()
+            .all(|o| store.has_blob(&o.result.as_ref().unwrap().outputs["out"])));
+        let entries = deferred.into_inner().unwrap();
+        assert_eq!(entries.len(), 40);
+        store_actions(&store, entries, 8).unwrap();
+        assert_eq!(store.action_count(), 40);
+        // A fresh run finds every result in the action cache.
+        let again = execute(&p, &store, None, &ExecOptions::default()).unwrap();
+        assert!(again.iter().all(|o| o.status == Status::Cached));
+        assert_eq!(runs.load(Ordering::SeqCst), 40);
+    }
+
+    #[test]
+    fn a_deferred_action_result_that_cannot_be_stored_names_its_target() {
+        let store = NoActions(MemStore::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(&[("only", "x", &[])], &runs);
+        let deferred = Deferred::default();
+        let opts = ExecOptions {
+            defer_action_cache: Some(&deferred),
+            ..Default::default()
+        };
+        execute(&p, &store, None, &opts).unwrap();
+        let err = store_actions(&store, deferred.into_inner().unwrap(), 4).unwrap_err();
+        assert!(err.contains("`only`") && err.contains("disk full"), "{err}");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use wayfinder_engine::{
-    execute, glob_match, is_glob, Blob, Digest, ExecOptions, FileDigests, FileStamp, Outcome, Plan,
-    Status, Store,
+    execute, glob_match, is_glob, store_actions, Blob, Deferred, Digest, ExecOptions, FileDigests,
+    FileStamp, Outcome, Plan, Status, Store,
 };
 
 use crate::actions::{
@@ -24,7 +24,7 @@ use crate::actions::{
 use crate::diag::did_you_mean;
 use crate::fast::{
     stamp_entries, summary_of_lines, summary_of_segments, walk_dirs, Check, FastCluster,
-    FastRecord, Owner, Owners, SUMMARY,
+    FastRecord, Owner, Owners, RecordParts, SUMMARY,
 };
 use crate::load::{list_dirs, load, LoadError, Loader, ModelCache, Workspace};
 use crate::segments::{KeyRange, MarkedBlob, SegBlob, SegError, Segmented};
@@ -57,8 +57,6 @@ pub struct Session {
     pub digests: FileDigests,
     models: ModelCache,
     id: String,
-    raw_stat: Option<Vec<u8>>,
-    raw_model: Option<Vec<u8>>,
     /// A partial session (fast path): the last whole-build record and the clusters (indices
     /// into its `clusters`) this session loaded.
     partial: Option<(FastRecord, BTreeSet<u32>)>,
@@ -67,6 +65,9 @@ pub struct Session {
     kept_summary: BTreeMap<usize, SegBlob>,
     /// Whether the summary will be printed (a partial build then keeps every segment).
     want_summary: bool,
+    /// A partial session's part of the build record, read while the workspace loaded
+    /// (`None` inside: the record could not be read).
+    record_part: Mutex<Option<Option<BuildRecord>>>,
 }
 
 /// A partial build's summary (see `Session::partial_summary`).
@@ -206,8 +207,8 @@ impl Session {
         let id = workspace_id(root);
         let raw_stat = store.load_state(&format!("stat-{id}"));
         let raw_model = store.load_state(&format!("model-{id}"));
-        let digests = FileDigests::load(raw_stat.as_deref());
-        let models = ModelCache::load(raw_model.as_deref());
+        let digests = FileDigests::load(raw_stat);
+        let models = ModelCache::load(raw_model);
         let t0 = Instant::now();
         let only: Option<BTreeSet<(String, String)>> = partial.as_ref().map(|(rec, set)| {
             set.iter()
@@ -230,11 +231,10 @@ impl Session {
             digests,
             models,
             id,
-            raw_stat,
-            raw_model,
             partial,
             kept_summary: BTreeMap::new(),
             want_summary: false,
+            record_part: Mutex::new(None),
         })
     }
 
@@ -307,16 +307,19 @@ impl Session {
                 } else {
                     summary.covering(&summary_ranges(&record, &set))
                 };
-                let (kept, session) = std::thread::scope(|s| {
+                let (names, out_dir) = (partial_prefixes(&record, &set), record.output_dir.clone());
+                let (kept, part, session) = std::thread::scope(|s| {
                     let kept = s.spawn(|| summary.read(store, &which).ok());
+                    let part = s.spawn(|| partial_record(store, &id, &out_dir, &names));
                     let session = Session::open_inner(root, store, Some((record, set)));
-                    (kept.join().ok().flatten(), session)
+                    (kept.join().ok().flatten(), part.join().ok(), session)
                 });
                 let Some(kept) = kept else {
                     return Session::open(root, store).map(FastStart::Full);
                 };
                 let mut session = session?;
                 session.kept_summary = kept;
+                session.record_part = Mutex::new(part);
                 session.want_summary = want_summary;
                 // A renamed cluster may now clash with another: the full load checks that.
                 let ok = session.partial.as_ref().is_some_and(|(rec, set)| {
@@ -528,25 +531,15 @@ impl Session {
         let mut record = match &self.partial {
             None => BuildRecord::load(store, &record_name),
             Some((rec, set)) => {
-                let out_rel = self.ws.decl.output_dir.trim_end_matches('/');
-                let out_clusters = format!("{out_rel}/clusters/");
-                let mut targets: Vec<KeyRange> =
-                    plan.actions.keys().map(|t| KeyRange::key(t)).collect();
-                let mut outputs = vec![
-                    KeyRange {
-                        from: String::new(),
-                        to: Some(out_clusters.clone()),
-                    },
-                    KeyRange {
-                        from: KeyRange::prefix(&out_clusters).to.unwrap_or_default(),
-                        to: None,
-                    },
-                ];
-                for name in partial_prefixes(rec, set) {
-                    targets.extend(cluster_ranges(&name));
-                    outputs.push(KeyRange::prefix(&format!("{out_clusters}{name}/")));
-                }
-                let part = BuildRecord::load_part(store, &record_name, &targets, &outputs);
+                let read = self.record_part.lock().ok().and_then(|mut p| p.take());
+                let part = read.unwrap_or_else(|| {
+                    partial_record(
+                        store,
+                        &self.id,
+                        &rec.output_dir,
+                        &partial_prefixes(rec, set),
+                    )
+                });
                 record_lost = part.is_none();
                 part
             }
@@ -562,11 +555,14 @@ impl Session {
         // needs: the actions that produced it are forgotten and run again.
         let mut changed = false;
         let mut pass = 0;
+        // Action cache entries are written with the records, at the end (see `ExecOptions`).
+        let deferred = Deferred::default();
         let (outcomes, written, removed) = loop {
             let exec = ExecOptions {
                 jobs: opts.jobs,
                 memo: Some(&record),
                 on_outcome: opts.on_outcome,
+                defer_action_cache: Some(&deferred),
             };
             let outcomes = execute(&plan, store, only.as_ref(), &exec)
                 .map_err(|e| BuildError::Io(e.to_string()))?;
@@ -665,8 +661,11 @@ impl Session {
         };
         // The build record is saved on another thread while this one writes the summary and
         // the fast record (which names the summary's segments).
-        let (saved_record, saved_caches, partial) = std::thread::scope(|s| {
+        let deferred = deferred.into_inner().unwrap_or_default();
+        let (saved_record, saved_caches, partial, saved_actions) = std::thread::scope(|s| {
             let other = s.spawn(|| (save_record(), self.save(store)));
+            // Many small fsynced files: more threads than cores, waiting on the disk together.
+            let actions = s.spawn(|| store_actions(store, deferred, 8));
             let partial = self
                 .partial
                 .as_ref()
@@ -677,8 +676,18 @@ impl Session {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
             });
-            (a, b, partial)
+            let c = actions
+                .join()
+                .unwrap_or_else(|_| Err("storing action results failed".into()));
+            (a, b, partial, c)
         });
+        if let Err(e) = saved_actions {
+            // The next build must not call itself a no-op: its cache lacks this build's results.
+            if whole {
+                let _ = store.save_state(&format!("fast-{}", self.id), b"");
+            }
+            return Err(BuildError::Io(e));
+        }
         if saved_record.is_err() && whole {
             // The fast record must not call the next build a no-op without its build record.
             let _ = store.save_state(&format!("fast-{}", self.id), b"");
@@ -859,55 +868,75 @@ impl Session {
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
         let stamps: HashMap<String, FileStamp> = self.digests.stamps().into_iter().collect();
         // A partial build keeps the last record's entries but those of its clusters (in
-        // path order, as stored) and merges its own in.
-        let mut kept: Vec<crate::fast::Entry> = Vec::new();
-        let (clusters, groups, touched_clusters): (Vec<FastCluster>, Vec<String>, Vec<usize>) =
+        // path order, as stored) and merges its own in; it writes the last record's entries
+        // and clusters again by reference, without copying them.
+        let mut kept: Vec<&crate::fast::Entry> = Vec::new();
+        let (whole_clusters, whole_groups, updated): (
+            Vec<FastCluster>,
+            Vec<String>,
+            BTreeMap<usize, FastCluster>,
+        ) = match &self.partial {
+            None => {
+                let clusters: Vec<FastCluster> = self
+                    .ws
+                    .clusters
+                    .iter()
+                    .map(|c| FastCluster {
+                        name: c.name.clone(),
+                        group: c.group.clone(),
+                        dir: c.dir.rsplit('/').next().unwrap_or_default().to_string(),
+                        charts: self.chart_targets_of(c),
+                    })
+                    .collect();
+                let groups: BTreeSet<String> = clusters.iter().map(|c| c.group.clone()).collect();
+                (clusters, groups.into_iter().collect(), BTreeMap::new())
+            }
+            Some((rec, set)) => {
+                kept = rec
+                    .entries
+                    .iter()
+                    .filter(|e| !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)))
+                    .collect();
+                if !kept.windows(2).all(|w| w[0].path < w[1].path) {
+                    kept.sort_by(|a, b| a.path.cmp(&b.path));
+                    kept.dedup_by(|a, b| a.path == b.path);
+                }
+                let updated = set
+                    .iter()
+                    .filter_map(|&i| {
+                        let c = rec.clusters.get(i as usize)?;
+                        let l = self.ws.clusters.iter().find(|l| l.name == c.name)?;
+                        let charts = self.chart_targets_of(l);
+                        Some((
+                            i as usize,
+                            FastCluster {
+                                charts,
+                                ..c.clone()
+                            },
+                        ))
+                    })
+                    .collect();
+                (Vec::new(), Vec::new(), updated)
+            }
+        };
+        let (clusters, groups, touched_clusters): (Vec<&FastCluster>, &[String], Vec<usize>) =
             match &self.partial {
-                None => {
-                    let clusters: Vec<FastCluster> = self
-                        .ws
-                        .clusters
+                None => (
+                    whole_clusters.iter().collect(),
+                    &whole_groups,
+                    (0..whole_clusters.len()).collect(),
+                ),
+                Some((rec, set)) => (
+                    rec.clusters
                         .iter()
-                        .map(|c| FastCluster {
-                            name: c.name.clone(),
-                            group: c.group.clone(),
-                            dir: c.dir.rsplit('/').next().unwrap_or_default().to_string(),
-                            charts: self.chart_targets_of(c),
-                        })
-                        .collect();
-                    let groups: BTreeSet<String> =
-                        clusters.iter().map(|c| c.group.clone()).collect();
-                    let n = clusters.len();
-                    (clusters, groups.into_iter().collect(), (0..n).collect())
-                }
-                Some((rec, set)) => {
-                    kept = rec
-                        .entries
-                        .iter()
-                        .filter(|e| !matches!(e.owner, Owner::Cluster(i) if set.contains(&i)))
-                        .cloned()
-                        .collect();
-                    if !kept.windows(2).all(|w| w[0].path < w[1].path) {
-                        kept.sort_by(|a, b| a.path.cmp(&b.path));
-                        kept.dedup_by(|a, b| a.path == b.path);
-                    }
-                    let mut clusters = rec.clusters.clone();
-                    for &i in set {
-                        let loaded = clusters
-                            .get(i as usize)
-                            .and_then(|c| self.ws.clusters.iter().find(|l| l.name == c.name));
-                        if let (Some(c), Some(l)) = (clusters.get_mut(i as usize), loaded) {
-                            c.charts = self.chart_targets_of(l);
-                        }
-                    }
-                    (
-                        clusters,
-                        rec.groups.clone(),
-                        set.iter().map(|&i| i as usize).collect(),
-                    )
-                }
+                        .enumerate()
+                        .map(|(i, c)| updated.get(&i).unwrap_or(c))
+                        .collect(),
+                    &rec.groups,
+                    set.iter().map(|&i| i as usize).collect(),
+                ),
             };
-        let owners = Owners::new(&out_rel, &clusters, &groups);
+        let owners = Owners::new(&out_rel, &clusters, groups);
         let mut paths: Vec<(String, bool)> = Vec::new();
         // Directories whose listing matters.
         let mut dirs = Vec::new();
@@ -1052,8 +1081,8 @@ impl Session {
             mine.insert(e.path.clone(), e);
         }
         // Both in path order: merged, this build's entry wins.
-        let mut entries = Vec::with_capacity(kept.len() + mine.len());
-        let mut mine = mine.into_values().peekable();
+        let mut entries: Vec<&crate::fast::Entry> = Vec::with_capacity(kept.len() + mine.len());
+        let mut mine = mine.values().peekable();
         for e in kept {
             while let Some(m) = mine.next_if(|m| m.path < e.path) {
                 entries.push(m);
@@ -1068,18 +1097,21 @@ impl Session {
         if let Some((rec, _)) = &self.partial {
             all_warnings.extend(rec.warnings.iter().cloned());
         }
-        let fast = FastRecord {
-            version: crate::fast::version(),
+        let all_warnings: Vec<String> = all_warnings.into_iter().collect();
+        let version = crate::fast::version();
+        let fast = RecordParts {
+            version: &version,
+            output_dir: &out_rel,
             started_ns: match &self.partial {
                 Some((rec, _)) => rec.checked_at_ns.min(self.digests.loaded_at_ns()),
                 None => self.digests.loaded_at_ns(),
             },
-            clusters,
+            clusters: &clusters,
             groups,
-            entries,
-            summary: Some(summary.clone()),
+            entries: &entries,
+            summary: Some(summary),
             actions: summary.len(),
-            warnings: all_warnings.into_iter().collect(),
+            warnings: &all_warnings,
             ambiguous_charts: {
                 let mut bases = HashSet::new();
                 let here = self
@@ -1092,7 +1124,6 @@ impl Session {
                     .as_ref()
                     .is_some_and(|(r, _)| r.ambiguous_charts)
             },
-            checked_at_ns: 0,
         };
         store
             .save_state_unsynced(&format!("fast-{}", self.id), &fast.encode())
@@ -1106,16 +1137,16 @@ impl Session {
         if self.partial.is_some() {
             return Ok(());
         }
-        if self.digests.changed() || self.raw_stat.is_none() {
+        if self.digests.changed() || self.digests.persisted().is_none() {
             let bytes = self.digests.encode();
-            if self.raw_stat.as_deref() != Some(&bytes) {
+            if self.digests.persisted() != Some(&bytes) {
                 store
                     .save_state_unsynced(&format!("stat-{}", self.id), &bytes)
                     .map_err(|e| BuildError::Io(e.message))?;
             }
         }
         let model = self.models.encode();
-        if self.raw_model.as_deref() != Some(&model) {
+        if self.models.persisted() != Some(&model) {
             store
                 .save_state_unsynced(&format!("model-{}", self.id), &model)
                 .map_err(|e| BuildError::Io(e.message))?;
@@ -1407,6 +1438,34 @@ fn partial_prefixes(rec: &FastRecord, set: &BTreeSet<u32>) -> Vec<String> {
         .filter_map(|&i| rec.clusters.get(i as usize))
         .map(|c| c.name.clone())
         .collect()
+}
+
+/// The part of the build record a partial build of the clusters `names` reads: their
+/// targets and output files, every chart and voyage target (a partial plan has them all),
+/// and the output files outside `out/clusters/`; `None` when it cannot be read.
+fn partial_record(
+    store: &dyn Store,
+    id: &str,
+    output_dir: &str,
+    names: &[String],
+) -> Option<BuildRecord> {
+    let out_clusters = format!("{}/clusters/", output_dir.trim_end_matches('/'));
+    let mut targets = vec![KeyRange::prefix("chart:"), KeyRange::prefix("voyage:")];
+    let mut outputs = vec![
+        KeyRange {
+            from: String::new(),
+            to: Some(out_clusters.clone()),
+        },
+        KeyRange {
+            from: KeyRange::prefix(&out_clusters).to.unwrap_or_default(),
+            to: None,
+        },
+    ];
+    for name in names {
+        targets.extend(cluster_ranges(name));
+        outputs.push(KeyRange::prefix(&format!("{out_clusters}{name}/")));
+    }
+    BuildRecord::load_part(store, &format!("build-{id}"), &targets, &outputs)
 }
 
 /// The target names of a cluster's own actions, as key ranges.

@@ -33,7 +33,7 @@ use wayfinder_engine::{FileStamp, Reader, Writer, RACY_WINDOW_NS};
 
 use crate::segments::{Codec, Layout, MarkedBlob, Segmented, LINE_SEP};
 
-const MAGIC: &str = "wayfinder-fast-record-v3";
+const MAGIC: &str = "wayfinder-fast-record-v4";
 
 /// The stored summary: one line in 128 ends a segment (about 50 KB), whose blob is the
 /// lines as printed.
@@ -80,6 +80,9 @@ pub(crate) struct FastRecord {
     pub version: String,
     /// When the recorded build started (ns since the epoch).
     pub started_ns: i64,
+    /// The workspace's output directory (`out`): a partial build reads its part of the build
+    /// record while the workspace loads. (Changing it changes `workspace.toml`: a full build.)
+    pub output_dir: String,
     pub clusters: Vec<FastCluster>,
     pub groups: Vec<String>,
     pub entries: Vec<Entry>,
@@ -95,6 +98,83 @@ pub(crate) struct FastRecord {
     /// When this run started checking the record (not persisted): a partial build's new
     /// record trusts no stamp taken after it.
     pub checked_at_ns: i64,
+}
+
+/// A record to encode, borrowed: a partial build writes the last record's entries and
+/// clusters again without copying them.
+pub(crate) struct RecordParts<'a> {
+    pub version: &'a str,
+    pub started_ns: i64,
+    pub output_dir: &'a str,
+    pub clusters: &'a [&'a FastCluster],
+    pub groups: &'a [String],
+    pub entries: &'a [&'a Entry],
+    pub summary: Option<&'a Segmented>,
+    pub actions: u64,
+    pub ambiguous_charts: bool,
+    pub warnings: &'a [String],
+}
+
+impl RecordParts<'_> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        // Sized up front (an entry takes about 130 bytes): a large fleet's record is most of a
+        // megabyte, and growing it by doubling copies and touches twice the memory.
+        let mut w = Writer::with_capacity(
+            1024 + self.entries.len() * 160
+                + self.clusters.len() * 256
+                + self.summary.map_or(0, |s| s.segs.len() * 128),
+        );
+        w.str(MAGIC)
+            .str(self.version)
+            .i64(self.started_ns)
+            .str(self.output_dir);
+        w.u64(self.clusters.len() as u64);
+        for c in self.clusters {
+            w.str(&c.name).str(&c.group).str(&c.dir);
+            w.u64(c.charts.len() as u64);
+            for t in &c.charts {
+                w.str(t);
+            }
+        }
+        w.u64(self.groups.len() as u64);
+        for g in self.groups {
+            w.str(g);
+        }
+        w.u64(self.entries.len() as u64);
+        for e in self.entries {
+            w.str(&e.path).u64(e.dir as u64);
+            match &e.stamp {
+                None => w.u64(0),
+                Some(s) => w
+                    .u64(1)
+                    .u64(s.size)
+                    .i64(s.mtime_ns)
+                    .i64(s.ctime_ns)
+                    .u64(s.ino),
+            };
+            match e.owner {
+                Owner::Workspace => w.u64(0),
+                Owner::Cluster(i) => w.u64(1).u64(i as u64),
+                Owner::Group(i) => w.u64(2).u64(i as u64),
+            };
+        }
+        match self.summary {
+            None => {
+                w.u64(0);
+            }
+            Some(s) => {
+                w.u64(1);
+                s.encode(&mut w);
+            }
+        };
+        w.u64(self.actions);
+        w.u64(self.ambiguous_charts as u64);
+        w.u64(self.warnings.len() as u64);
+        for m in self.warnings {
+            w.str(m);
+        }
+        w.finish()
+    }
 }
 
 /// What [`FastRecord::check`] found.
@@ -170,55 +250,21 @@ impl FastRecord {
         Check::Clusters(out)
     }
 
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        w.str(MAGIC).str(&self.version).i64(self.started_ns);
-        w.u64(self.clusters.len() as u64);
-        for c in &self.clusters {
-            w.str(&c.name).str(&c.group).str(&c.dir);
-            w.u64(c.charts.len() as u64);
-            for t in &c.charts {
-                w.str(t);
-            }
+        RecordParts {
+            version: &self.version,
+            started_ns: self.started_ns,
+            output_dir: &self.output_dir,
+            clusters: &self.clusters.iter().collect::<Vec<_>>(),
+            groups: &self.groups,
+            entries: &self.entries.iter().collect::<Vec<_>>(),
+            summary: self.summary.as_ref(),
+            actions: self.actions,
+            ambiguous_charts: self.ambiguous_charts,
+            warnings: &self.warnings,
         }
-        w.u64(self.groups.len() as u64);
-        for g in &self.groups {
-            w.str(g);
-        }
-        w.u64(self.entries.len() as u64);
-        for e in &self.entries {
-            w.str(&e.path).u64(e.dir as u64);
-            match &e.stamp {
-                None => w.u64(0),
-                Some(s) => w
-                    .u64(1)
-                    .u64(s.size)
-                    .i64(s.mtime_ns)
-                    .i64(s.ctime_ns)
-                    .u64(s.ino),
-            };
-            match e.owner {
-                Owner::Workspace => w.u64(0),
-                Owner::Cluster(i) => w.u64(1).u64(i as u64),
-                Owner::Group(i) => w.u64(2).u64(i as u64),
-            };
-        }
-        match &self.summary {
-            None => {
-                w.u64(0);
-            }
-            Some(s) => {
-                w.u64(1);
-                s.encode(&mut w);
-            }
-        };
-        w.u64(self.actions);
-        w.u64(self.ambiguous_charts as u64);
-        w.u64(self.warnings.len() as u64);
-        for m in &self.warnings {
-            w.str(m);
-        }
-        w.finish()
+        .encode()
     }
 
     pub(crate) fn decode(data: &[u8]) -> Option<FastRecord> {
@@ -229,6 +275,7 @@ impl FastRecord {
         let mut rec = FastRecord {
             version: r.str()?.to_string(),
             started_ns: r.i64()?,
+            output_dir: r.str()?.to_string(),
             ..Default::default()
         };
         for _ in 0..r.count(24)? {
@@ -296,7 +343,7 @@ pub(crate) struct Owners<'a> {
 }
 
 impl<'a> Owners<'a> {
-    pub(crate) fn new(out_dir: &str, clusters: &'a [FastCluster], groups: &'a [String]) -> Self {
+    pub(crate) fn new(out_dir: &str, clusters: &[&'a FastCluster], groups: &'a [String]) -> Self {
         Owners {
             out_clusters: format!("{}/clusters/", out_dir.trim_end_matches('/')),
             by_dir: clusters
@@ -541,7 +588,7 @@ mod tests {
     #[test]
     fn owners_follow_the_layout() {
         let (c, g) = clusters();
-        let o = Owners::new("out", &c, &g);
+        let o = Owners::new("out", &c.iter().collect::<Vec<_>>(), &g);
         assert_eq!(o.of("workspace.toml", false), Owner::Workspace);
         assert_eq!(o.of("clusters", true), Owner::Workspace);
         assert_eq!(o.of("clusters/g", true), Owner::Workspace);
@@ -570,7 +617,7 @@ mod tests {
         std::fs::write(root.join("workspace.toml"), "x").unwrap();
         std::fs::write(root.join("clusters/g/a1/cluster.toml"), "x").unwrap();
         let (c, g) = clusters();
-        let owners = Owners::new("out", &c, &g);
+        let owners = Owners::new("out", &c.iter().collect::<Vec<_>>(), &g);
         let entries = stamp_entries(
             root,
             vec![
@@ -586,6 +633,7 @@ mod tests {
         let rec = FastRecord {
             version: version(),
             started_ns: now,
+            output_dir: "out".into(),
             clusters: c.clone(),
             groups: g.clone(),
             entries,

@@ -116,6 +116,9 @@ pub fn find_root(start: &Path) -> Result<PathBuf, LoadError> {
 /// Parsed declarations by file digest, and values files known to be valid YAML maps.
 #[derive(Default)]
 pub(crate) struct ModelCache {
+    /// The cache as read, searched in place (a partial build needs a few of its entries).
+    persisted: PersistedModels,
+    /// Entries this run parsed.
     decls: Mutex<HashMap<Digest<Blob>, Vec<u8>>>,
     valid_yaml: Mutex<HashSet<Digest<Blob>>>,
     used: Mutex<HashSet<Digest<Blob>>>,
@@ -123,52 +126,115 @@ pub(crate) struct ModelCache {
 
 const MODEL_MAGIC: &str = "wayfinder-model-cache-v2";
 
-impl ModelCache {
-    pub(crate) fn load(data: Option<&[u8]>) -> ModelCache {
-        let cache = ModelCache::default();
-        let Some(data) = data else { return cache };
-        let mut r = Reader::new(data);
-        let parsed = (|| {
-            if r.str()? != MODEL_MAGIC {
-                return None;
-            }
-            let mut decls = HashMap::new();
-            for _ in 0..r.count(40)? {
-                let d = r.digest()?;
-                decls.insert(d, r.bytes()?.to_vec());
-            }
-            let mut valid = HashSet::new();
-            for _ in 0..r.count(32)? {
-                valid.insert(r.digest()?);
-            }
-            Some((decls, valid))
-        })();
-        if let Some((d, v)) = parsed {
-            cache.decls.lock().map(|mut m| *m = d).ok();
-            cache.valid_yaml.lock().map(|mut m| *m = v).ok();
+/// A persisted model cache: declarations (digest, bytes) and valid values files (digests),
+/// each in digest order, found by binary search.
+#[derive(Default)]
+struct PersistedModels {
+    data: Vec<u8>,
+    /// Where each declaration's digest starts.
+    decls: Vec<usize>,
+    /// The byte range of the valid values files' digests (32 bytes each).
+    valid: std::ops::Range<usize>,
+}
+
+impl PersistedModels {
+    fn index(data: Vec<u8>) -> Option<PersistedModels> {
+        let mut r = Reader::new(&data);
+        if r.str()? != MODEL_MAGIC {
+            return None;
         }
-        cache
+        let at = |r: &Reader<'_>| data.len() - r.remaining();
+        let n = r.count(40)?;
+        let mut decls = Vec::with_capacity(n);
+        for _ in 0..n {
+            decls.push(at(&r));
+            r.raw(32)?;
+            r.bytes()?;
+        }
+        let valid_n = r.count(32)?;
+        let start = at(&r);
+        r.raw(valid_n * 32)?;
+        let valid = start..at(&r);
+        let ascending = |mut keys: Box<dyn Iterator<Item = &[u8]> + '_>| {
+            let mut last = keys.next();
+            keys.all(|k| last.replace(k).is_some_and(|l| l < k))
+        };
+        let digests_sorted = ascending(Box::new(decls.iter().map(|&a| &data[a..a + 32])))
+            && ascending(Box::new(data[valid.clone()].chunks(32)));
+        // Caches are written in digest order; anything else is not one of ours.
+        (r.is_empty() && digests_sorted).then_some(PersistedModels { data, decls, valid })
+    }
+
+    fn decl(&self, d: &Digest<Blob>) -> Option<&[u8]> {
+        let key = d.as_bytes().as_slice();
+        let i = self
+            .decls
+            .binary_search_by(|&at| self.data[at..at + 32].cmp(key))
+            .ok()?;
+        let at = self.decls[i] + 32;
+        Reader::new(&self.data[at..]).bytes()
+    }
+
+    fn valid(&self, d: &Digest<Blob>) -> bool {
+        let digests = &self.data[self.valid.clone()];
+        let (mut lo, mut hi) = (0, digests.len() / 32);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match digests[mid * 32..mid * 32 + 32].cmp(d.as_bytes().as_slice()) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
+
+impl ModelCache {
+    pub(crate) fn load(data: Option<Vec<u8>>) -> ModelCache {
+        ModelCache {
+            persisted: data.and_then(PersistedModels::index).unwrap_or_default(),
+            ..ModelCache::default()
+        }
+    }
+
+    /// The cache as it was loaded (to skip rewriting an unchanged one).
+    pub(crate) fn persisted(&self) -> Option<&[u8]> {
+        let data = &self.persisted.data;
+        (!data.is_empty()).then_some(data.as_slice())
     }
 
     /// The entries used in this run (unused ones are dropped).
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MODEL_MAGIC);
-        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        let mut used: Vec<Digest<Blob>> = self
+            .used
+            .lock()
+            .map(|u| u.iter().copied().collect())
+            .unwrap_or_default();
+        used.sort();
         let decls = self.decls.lock().map(|m| m.clone()).unwrap_or_default();
-        let mut keys: Vec<&Digest<Blob>> = decls.keys().filter(|k| used.contains(k)).collect();
-        keys.sort();
-        w.u64(keys.len() as u64);
-        for k in keys {
-            w.digest(k).bytes(&decls[k]);
+        let kept: Vec<(&Digest<Blob>, &[u8])> = used
+            .iter()
+            .filter_map(|k| {
+                let bytes = decls.get(k).map(Vec::as_slice);
+                bytes.or_else(|| self.persisted.decl(k)).map(|b| (k, b))
+            })
+            .collect();
+        w.u64(kept.len() as u64);
+        for (k, b) in kept {
+            w.digest(k).bytes(b);
         }
         let valid = self
             .valid_yaml
             .lock()
             .map(|m| m.clone())
             .unwrap_or_default();
-        let mut v: Vec<&Digest<Blob>> = valid.iter().filter(|k| used.contains(k)).collect();
-        v.sort();
+        let v: Vec<&Digest<Blob>> = used
+            .iter()
+            .filter(|k| valid.contains(k) || self.persisted.valid(k))
+            .collect();
         w.u64(v.len() as u64);
         for k in v {
             w.digest(k);
@@ -177,7 +243,8 @@ impl ModelCache {
     }
 
     fn get(&self, d: &Digest<Blob>) -> Option<Vec<u8>> {
-        let v = self.decls.lock().ok()?.get(d).cloned();
+        let mine = self.decls.lock().ok()?.get(d).cloned();
+        let v = mine.or_else(|| self.persisted.decl(d).map(<[u8]>::to_vec));
         if v.is_some() {
             self.used.lock().map(|mut u| u.insert(*d)).ok();
         }
@@ -190,11 +257,12 @@ impl ModelCache {
     }
 
     fn yaml_known_valid(&self, d: &Digest<Blob>) -> bool {
-        let ok = self
-            .valid_yaml
-            .lock()
-            .map(|m| m.contains(d))
-            .unwrap_or(false);
+        let ok = self.persisted.valid(d)
+            || self
+                .valid_yaml
+                .lock()
+                .map(|m| m.contains(d))
+                .unwrap_or(false);
         if ok {
             self.used.lock().map(|mut u| u.insert(*d)).ok();
         }
