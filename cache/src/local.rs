@@ -253,6 +253,13 @@ impl Store for LocalCache {
         self.put_blob_with(data, false)
     }
 
+    fn sync_blob(&self, digest: &Digest<Blob>) -> Result<(), StoreError> {
+        let path = self.blob_path(digest);
+        File::open(&path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| StoreError::new(format!("cannot sync `{}`: {e}", path.display())))
+    }
+
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>> {
         let path = self.blob_path(digest);
         let data = self.read_touch(&path)?;

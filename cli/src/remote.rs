@@ -157,6 +157,9 @@ impl Store for BuildStore<'_> {
     fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
         self.local.put_blob_unsynced(data)
     }
+    fn sync_blob(&self, digest: &Digest<Blob>) -> Result<(), StoreError> {
+        self.local.sync_blob(digest)
+    }
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>> {
         self.local.get_blob(digest)
     }

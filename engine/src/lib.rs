@@ -45,7 +45,7 @@ pub use glob::{glob_match, is_glob};
 pub use graph::{find_cycle, BuildGraph, CycleError};
 pub use key::{KeyHasher, KeyInputs, StableHash};
 pub use scheduler::{
-    execute, store_actions, Action, ActionError, Deferred, DepOutputs, ExecError, ExecOptions,
-    Memo, Outcome, Plan, Produced, Status,
+    execute, Action, ActionError, Deferred, DepOutputs, ExecError, ExecOptions, Memo, Outcome,
+    Plan, Produced, Status,
 };
 pub use store::{ActionResult, MemStore, Origin, Store, StoreError};

@@ -132,41 +132,70 @@ pub struct ExecOptions<'a> {
     pub memo: Option<&'a dyn Memo>,
     /// Called after every action (from worker threads).
     pub on_outcome: Option<&'a (dyn Fn(&Outcome) + Sync)>,
-    /// Where action cache entries go instead of the store: the caller writes them later with
-    /// [`store_actions`], so no action waits for an fsync that nothing in the build reads.
-    /// (Output blobs are stored at once: later actions read them.)
+    /// Where action cache entries go instead of the store, with the fsyncs of the output
+    /// blobs (stored at once, unsynced: later actions read them): the caller makes them
+    /// durable at the end with [`Deferred::store`], so no action waits for the disk.
     pub defer_action_cache: Option<&'a Deferred>,
 }
 
-/// Action cache entries of a build not written yet: (target, key, result).
-pub type Deferred = std::sync::Mutex<Vec<(String, Digest<ActionKind>, ActionResult)>>;
+/// What a build defers to its end (see [`ExecOptions::defer_action_cache`]): its action
+/// results, and the fsyncs of the output blobs it wrote, which later actions read at once.
+#[derive(Default)]
+pub struct Deferred {
+    actions: std::sync::Mutex<Vec<(String, Digest<ActionKind>, ActionResult)>>,
+    blobs: std::sync::Mutex<Vec<(String, Digest<Blob>)>>,
+}
 
-/// Writes deferred action cache entries on `threads` threads (fsyncs in flight together
-/// share the filesystem's journal commits). The first failure, naming its target, is the error.
-pub fn store_actions(
-    store: &dyn Store,
-    entries: Vec<(String, Digest<ActionKind>, ActionResult)>,
+impl Deferred {
+    /// Number of action results waiting.
+    pub fn len(&self) -> usize {
+        self.actions.lock().map(|a| a.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Makes the blobs durable, then stores the action results (an entry never names a
+    /// blob that a crash could lose), each on `threads` threads: fsyncs in flight together
+    /// share the filesystem's journal commits. The first failure, naming its target, is the
+    /// error.
+    pub fn store(self, store: &dyn Store, threads: usize) -> Result<(), String> {
+        let blobs = self.blobs.into_inner().unwrap_or_default();
+        parallel(&blobs, threads, |(target, d)| {
+            store
+                .sync_blob(d)
+                .map_err(|e| format!("cannot store the output of `{target}`: {}", e.message))
+        })?;
+        let actions = self.actions.into_inner().unwrap_or_default();
+        parallel(&actions, threads, |(target, key, result)| {
+            store
+                .put_action(key, result)
+                .map_err(|e| format!("cannot store the result of `{target}`: {}", e.message))
+        })
+    }
+}
+
+/// Runs `f` on every item on up to `threads` threads; the first error.
+fn parallel<T: Sync>(
+    items: &[T],
     threads: usize,
+    f: impl Fn(&T) -> Result<(), String> + Sync,
 ) -> Result<(), String> {
     let next = std::sync::atomic::AtomicUsize::new(0);
     let failed: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
-    let work = || loop {
-        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let Some((target, key, result)) = entries.get(i) else {
-            return;
-        };
-        if let Err(e) = store.put_action(key, result) {
-            if let Ok(mut f) = failed.lock() {
-                f.get_or_insert_with(|| {
-                    format!("cannot store the result of `{target}`: {}", e.message)
-                });
+    let work = || {
+        while let Some(item) = items.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+            if let Err(e) = f(item) {
+                if let Ok(mut first) = failed.lock() {
+                    first.get_or_insert(e);
+                }
+                return;
             }
-            return;
         }
     };
-    let threads = threads.clamp(1, entries.len().max(1));
     std::thread::scope(|s| {
-        for _ in 1..threads {
+        for _ in 1..threads.clamp(1, items.len().max(1)) {
             s.spawn(work);
         }
         work();
@@ -174,7 +203,7 @@ pub fn store_actions(
     match failed.into_inner() {
         Ok(None) => Ok(()),
         Ok(Some(e)) => Err(e),
-        Err(_) => Err("storing action results failed".into()),
+        Err(_) => Err("storing the build's results failed".into()),
     }
 }
 
@@ -402,7 +431,15 @@ fn run_one(
                 result.outputs.insert(name, d);
             }
             for (name, bytes) in p.outputs {
-                match store.put_blob(&bytes) {
+                let put = match opts.defer_action_cache {
+                    Some(deferred) => store.put_blob_unsynced(&bytes).inspect(|d| {
+                        if let Ok(mut b) = deferred.blobs.lock() {
+                            b.push((target.to_string(), *d));
+                        }
+                    }),
+                    None => store.put_blob(&bytes),
+                };
+                match put {
                     Ok(d) => {
                         result.outputs.insert(name, d);
                     }
@@ -415,7 +452,7 @@ fn run_one(
             }
             let put = match opts.defer_action_cache {
                 Some(deferred) if cacheable => {
-                    if let Ok(mut d) = deferred.lock() {
+                    if let Ok(mut d) = deferred.actions.lock() {
                         d.push((target.to_string(), key, result.clone()));
                     }
                     Ok(())
@@ -585,14 +622,70 @@ mod tests {
         assert!(out
             .iter()
             .all(|o| store.has_blob(&o.result.as_ref().unwrap().outputs["out"])));
-        let entries = deferred.into_inner().unwrap();
-        assert_eq!(entries.len(), 40);
-        store_actions(&store, entries, 8).unwrap();
+        assert_eq!(deferred.len(), 40);
+        deferred.store(&store, 8).unwrap();
         assert_eq!(store.action_count(), 40);
         // A fresh run finds every result in the action cache.
         let again = execute(&p, &store, None, &ExecOptions::default()).unwrap();
         assert!(again.iter().all(|o| o.status == Status::Cached));
         assert_eq!(runs.load(Ordering::SeqCst), 40);
+    }
+
+    /// A store that logs blob syncs and action cache writes, in order.
+    #[derive(Default)]
+    struct Logged(MemStore, std::sync::Mutex<Vec<&'static str>>);
+
+    impl Store for Logged {
+        fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, crate::store::StoreError> {
+            self.0.put_blob(data)
+        }
+        fn sync_blob(&self, _: &Digest<Blob>) -> Result<(), crate::store::StoreError> {
+            self.1.lock().unwrap().push("sync");
+            Ok(())
+        }
+        fn get_blob(&self, d: &Digest<Blob>) -> Option<Vec<u8>> {
+            self.0.get_blob(d)
+        }
+        fn has_blob(&self, d: &Digest<Blob>) -> bool {
+            self.0.has_blob(d)
+        }
+        fn get_action(&self, k: &Digest<ActionKind>) -> Option<ActionResult> {
+            self.0.get_action(k)
+        }
+        fn put_action(
+            &self,
+            k: &Digest<ActionKind>,
+            r: &ActionResult,
+        ) -> Result<(), crate::store::StoreError> {
+            self.1.lock().unwrap().push("action");
+            self.0.put_action(k, r)
+        }
+        fn load_state(&self, name: &str) -> Option<Vec<u8>> {
+            self.0.load_state(name)
+        }
+        fn save_state(&self, name: &str, data: &[u8]) -> Result<(), crate::store::StoreError> {
+            self.0.save_state(name, data)
+        }
+    }
+
+    #[test]
+    fn deferred_blobs_are_synced_before_any_action_result_names_them() {
+        let store = Logged::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(
+            &[("a", "x", &[]), ("b", "y", &["a"]), ("c", "z", &[])],
+            &runs,
+        );
+        let deferred = Deferred::default();
+        let opts = ExecOptions {
+            defer_action_cache: Some(&deferred),
+            ..Default::default()
+        };
+        execute(&p, &store, None, &opts).unwrap();
+        assert!(store.1.lock().unwrap().is_empty());
+        deferred.store(&store, 3).unwrap();
+        let log = store.1.lock().unwrap().clone();
+        assert_eq!(log, ["sync", "sync", "sync", "action", "action", "action"]);
     }
 
     #[test]
@@ -606,7 +699,7 @@ mod tests {
             ..Default::default()
         };
         execute(&p, &store, None, &opts).unwrap();
-        let err = store_actions(&store, deferred.into_inner().unwrap(), 4).unwrap_err();
+        let err = deferred.store(&store, 4).unwrap_err();
         assert!(err.contains("`only`") && err.contains("disk full"), "{err}");
     }
 

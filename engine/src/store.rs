@@ -80,10 +80,18 @@ pub enum Origin {
 /// Reads are verified by the implementation: a corrupt entry reads as absent.
 pub trait Store: Send + Sync {
     fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError>;
-    /// Stores a blob whose loss is harmless (explain records): the implementation may skip
-    /// the fsync. Reads still verify it.
+    /// Stores a blob without waiting for the disk: one whose loss is harmless (explain
+    /// records), or one [`Store::sync_blob`] makes durable later (a build's outputs, before
+    /// the action cache entry that names them). The implementation may skip the fsync;
+    /// reads still verify it, so a blob a crash cut short is a miss, never a wrong output.
     fn put_blob_unsynced(&self, data: &[u8]) -> Result<Digest<Blob>, StoreError> {
         self.put_blob(data)
+    }
+    /// Makes a blob stored by [`Store::put_blob_unsynced`] durable (what [`Store::put_blob`]
+    /// does at once). The default has nothing to do: its unsynced put is a synced one.
+    fn sync_blob(&self, digest: &Digest<Blob>) -> Result<(), StoreError> {
+        let _ = digest;
+        Ok(())
     }
     fn get_blob(&self, digest: &Digest<Blob>) -> Option<Vec<u8>>;
     fn has_blob(&self, digest: &Digest<Blob>) -> bool;

@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use wayfinder_engine::{
-    execute, glob_match, is_glob, store_actions, Blob, Deferred, Digest, ExecOptions, FileDigests,
-    FileStamp, Outcome, Plan, Status, Store,
+    execute, glob_match, is_glob, Blob, Deferred, Digest, ExecOptions, FileDigests, FileStamp,
+    Outcome, Plan, Status, Store,
 };
 
 use crate::actions::{
@@ -661,11 +661,10 @@ impl Session {
         };
         // The build record is saved on another thread while this one writes the summary and
         // the fast record (which names the summary's segments).
-        let deferred = deferred.into_inner().unwrap_or_default();
         let (saved_record, saved_caches, partial, saved_actions) = std::thread::scope(|s| {
             let other = s.spawn(|| (save_record(), self.save(store)));
             // Many small fsynced files: more threads than cores, waiting on the disk together.
-            let actions = s.spawn(|| store_actions(store, deferred, 8));
+            let actions = s.spawn(|| deferred.store(store, 8));
             let partial = self
                 .partial
                 .as_ref()
