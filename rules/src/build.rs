@@ -628,27 +628,62 @@ impl Session {
         };
         // The summary as the fast path stores it (every status `cached`): a partial build's
         // (see `partial_summary`), or written whole from the outcomes.
-        let save_fast = |partial: Option<&Result<PartialSummary, SegError>>| {
+        let stored_summary = |partial: Option<&Result<PartialSummary, SegError>>| match partial {
+            Some(p) => p
+                .as_ref()
+                .map(|p| p.stored.clone())
+                .map_err(|e| e.to_string()),
+            None => {
+                let mut lines: Vec<(&str, String)> = outcomes
+                    .iter()
+                    .map(|o| (o.target.as_str(), summary_line(o, Some(Status::Cached))))
+                    .collect();
+                lines.sort_by(|a, b| a.0.cmp(b.0));
+                Segmented::write(
+                    store,
+                    lines.iter().map(|(t, l)| (*t, l.as_bytes())),
+                    SUMMARY,
+                )
+                .map(|(s, _)| s)
+                .map_err(|e| e.to_string())
+            }
+        };
+        // Four jobs at once: the build record (and stat caches), the deferred cache entries,
+        // the summary's segments, and the fast record, whose entries are gathered while the
+        // summary is written (it names the summary's segments at its end).
+        let (saved_record, saved_caches, partial, saved_actions) = std::thread::scope(|s| {
+            let other = s.spawn(|| (save_record(), self.save(store)));
+            // Many small fsynced files: more threads than cores, waiting on the disk together.
+            let actions = s.spawn(|| deferred.store(store, 8));
+            let outcomes = &outcomes;
+            let summary_job = Mutex::new(Some(s.spawn(move || {
+                let partial = self
+                    .partial
+                    .as_ref()
+                    .map(|(rec, set)| self.partial_summary(store, rec, set, outcomes));
+                let stored =
+                    (whole && ok && !record_lost).then(|| stored_summary(partial.as_ref()));
+                tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
+                (partial, stored)
+            })));
+            type SummaryDone = (
+                Option<Result<PartialSummary, SegError>>,
+                Option<Result<Segmented, String>>,
+            );
+            let done: std::sync::OnceLock<SummaryDone> = std::sync::OnceLock::new();
+            let summary = || {
+                done.get_or_init(|| {
+                    let job = summary_job.lock().ok().and_then(|mut j| j.take());
+                    job.and_then(|j| j.join().ok()).unwrap_or_else(|| {
+                        (None, Some(Err("writing the build summary failed".into())))
+                    })
+                })
+            };
             if whole && ok && !record_lost {
-                let summary = match partial {
-                    Some(p) => p.as_ref().map(|p| p.stored.clone()).map_err(Clone::clone),
-                    None => {
-                        let mut lines: Vec<(&str, String)> = outcomes
-                            .iter()
-                            .map(|o| (o.target.as_str(), summary_line(o, Some(Status::Cached))))
-                            .collect();
-                        lines.sort_by(|a, b| a.0.cmp(b.0));
-                        Segmented::write(
-                            store,
-                            lines.iter().map(|(t, l)| (*t, l.as_bytes())),
-                            SUMMARY,
-                        )
-                        .map(|(s, _)| s)
-                    }
-                };
-                let saved = summary
-                    .map_err(|e| e.to_string())
-                    .and_then(|summary| self.save_fast(store, &record, &warnings, &summary));
+                let saved = self.save_fast(store, &record, &warnings, &|| match &summary().1 {
+                    Some(r) => r.clone(),
+                    None => Err("no summary".into()),
+                });
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "fast record saved");
                 if let Err(e) = saved {
                     tracing::debug!(error = %e, "could not save the fast record");
@@ -658,19 +693,7 @@ impl Session {
                 // A failed build must run again: forget the stamps that would call it a no-op.
                 let _ = store.save_state(&format!("fast-{}", self.id), b"");
             }
-        };
-        // The build record is saved on another thread while this one writes the summary and
-        // the fast record (which names the summary's segments).
-        let (saved_record, saved_caches, partial, saved_actions) = std::thread::scope(|s| {
-            let other = s.spawn(|| (save_record(), self.save(store)));
-            // Many small fsynced files: more threads than cores, waiting on the disk together.
-            let actions = s.spawn(|| deferred.store(store, 8));
-            let partial = self
-                .partial
-                .as_ref()
-                .map(|(rec, set)| self.partial_summary(store, rec, set, &outcomes));
-            tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
-            save_fast(partial.as_ref());
+            summary();
             let (a, b) = other.join().unwrap_or_else(|_| {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
@@ -678,6 +701,7 @@ impl Session {
             let c = actions
                 .join()
                 .unwrap_or_else(|_| Err("storing action results failed".into()));
+            let partial = done.into_inner().and_then(|(p, _)| p);
             (a, b, partial, c)
         });
         if let Err(e) = saved_actions {
@@ -861,7 +885,7 @@ impl Session {
         store: &dyn Store,
         record: &BuildRecord,
         warnings: &[String],
-        summary: &Segmented,
+        summary: &dyn Fn() -> Result<Segmented, String>,
     ) -> Result<(), String> {
         let root = &self.ws.root;
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
@@ -1098,6 +1122,7 @@ impl Session {
         }
         let all_warnings: Vec<String> = all_warnings.into_iter().collect();
         let version = crate::fast::version();
+        let summary = summary()?;
         let fast = RecordParts {
             version: &version,
             output_dir: &out_rel,
@@ -1108,7 +1133,7 @@ impl Session {
             clusters: &clusters,
             groups,
             entries: &entries,
-            summary: Some(summary),
+            summary: Some(&summary),
             actions: summary.len(),
             warnings: &all_warnings,
             ambiguous_charts: {
