@@ -161,7 +161,10 @@ impl Deferred {
     /// share the filesystem's journal commits. The first failure, naming its target, is the
     /// error.
     pub fn store(self, store: &dyn Store, threads: usize) -> Result<(), String> {
-        let blobs = self.blobs.into_inner().unwrap_or_default();
+        let mut blobs = self.blobs.into_inner().unwrap_or_default();
+        // Many actions may produce one blob (every cluster's identical kustomization).
+        blobs.sort_by(|a, b| a.1.cmp(&b.1));
+        blobs.dedup_by(|a, b| a.1 == b.1);
         parallel(&blobs, threads, |(target, d)| {
             store
                 .sync_blob(d)
@@ -686,6 +689,21 @@ mod tests {
         deferred.store(&store, 3).unwrap();
         let log = store.1.lock().unwrap().clone();
         assert_eq!(log, ["sync", "sync", "sync", "action", "action", "action"]);
+        // One blob made by several actions is synced once.
+        let store = Logged::default();
+        let p = plan(
+            &[("a", "same", &[]), ("b", "same\nb", &[]), ("c", "z", &[])],
+            &runs,
+        );
+        let deferred = Deferred::default();
+        let opts = ExecOptions {
+            defer_action_cache: Some(&deferred),
+            ..Default::default()
+        };
+        execute(&p, &store, None, &opts).unwrap();
+        deferred.store(&store, 3).unwrap();
+        let log = store.1.lock().unwrap().clone();
+        assert_eq!(log, ["sync", "sync", "action", "action", "action"]);
     }
 
     #[test]
