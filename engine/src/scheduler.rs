@@ -163,7 +163,7 @@ impl Deferred {
     pub fn store(self, store: &dyn Store, threads: usize) -> Result<(), String> {
         let mut blobs = self.blobs.into_inner().unwrap_or_default();
         // Many actions may produce one blob (every cluster's identical kustomization).
-        blobs.sort_by(|a, b| a.1.cmp(&b.1));
+        blobs.sort_by_key(|b| b.1);
         blobs.dedup_by(|a, b| a.1 == b.1);
         parallel(&blobs, threads, |(target, d)| {
             store

@@ -155,12 +155,14 @@ impl PersistedModels {
         let start = at(&r);
         r.raw(valid_n * 32)?;
         let valid = start..at(&r);
-        let ascending = |mut keys: Box<dyn Iterator<Item = &[u8]> + '_>| {
-            let mut last = keys.next();
-            keys.all(|k| last.replace(k).is_some_and(|l| l < k))
-        };
-        let digests_sorted = ascending(Box::new(decls.iter().map(|&a| &data[a..a + 32])))
-            && ascending(Box::new(data[valid.clone()].chunks(32)));
+        let digests_sorted = decls
+            .windows(2)
+            .all(|w| data[w[0]..w[0] + 32] < data[w[1]..w[1] + 32])
+            && data[valid.clone()]
+                .as_chunks::<32>()
+                .0
+                .windows(2)
+                .all(|w| w[0] < w[1]);
         // Caches are written in digest order; anything else is not one of ours.
         (r.is_empty() && digests_sorted).then_some(PersistedModels { data, decls, valid })
     }
@@ -176,17 +178,8 @@ impl PersistedModels {
     }
 
     fn valid(&self, d: &Digest<Blob>) -> bool {
-        let digests = &self.data[self.valid.clone()];
-        let (mut lo, mut hi) = (0, digests.len() / 32);
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            match digests[mid * 32..mid * 32 + 32].cmp(d.as_bytes().as_slice()) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
+        let (digests, _) = self.data[self.valid.clone()].as_chunks::<32>();
+        digests.binary_search(d.as_bytes()).is_ok()
     }
 }
 
