@@ -148,12 +148,9 @@ pub struct Deferred {
 
 impl Deferred {
     /// Number of action results waiting.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.actions.lock().map(|a| a.len()).unwrap_or(0)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Makes the blobs durable, then stores the action results (an entry never names a
@@ -570,35 +567,60 @@ mod tests {
         );
     }
 
-    /// A store whose action cache refuses writes.
-    struct NoActions(MemStore);
+    /// A store that logs blob syncs and action cache writes, in order; with `refuse`, its
+    /// action cache refuses writes.
+    #[derive(Default)]
+    struct Logged {
+        inner: MemStore,
+        log: std::sync::Mutex<Vec<&'static str>>,
+        refuse: bool,
+    }
 
-    impl Store for NoActions {
+    impl Store for Logged {
         fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, crate::store::StoreError> {
-            self.0.put_blob(data)
+            self.inner.put_blob(data)
+        }
+        fn sync_blob(&self, _: &Digest<Blob>) -> Result<(), crate::store::StoreError> {
+            self.log.lock().unwrap().push("sync");
+            Ok(())
         }
         fn get_blob(&self, d: &Digest<Blob>) -> Option<Vec<u8>> {
-            self.0.get_blob(d)
+            self.inner.get_blob(d)
         }
         fn has_blob(&self, d: &Digest<Blob>) -> bool {
-            self.0.has_blob(d)
+            self.inner.has_blob(d)
         }
         fn get_action(&self, k: &Digest<ActionKind>) -> Option<ActionResult> {
-            self.0.get_action(k)
+            self.inner.get_action(k)
         }
         fn put_action(
             &self,
-            _: &Digest<ActionKind>,
-            _: &ActionResult,
+            k: &Digest<ActionKind>,
+            r: &ActionResult,
         ) -> Result<(), crate::store::StoreError> {
-            Err(crate::store::StoreError::new("disk full"))
+            if self.refuse {
+                return Err(crate::store::StoreError::new("disk full"));
+            }
+            self.log.lock().unwrap().push("action");
+            self.inner.put_action(k, r)
         }
         fn load_state(&self, name: &str) -> Option<Vec<u8>> {
-            self.0.load_state(name)
+            self.inner.load_state(name)
         }
         fn save_state(&self, name: &str, data: &[u8]) -> Result<(), crate::store::StoreError> {
-            self.0.save_state(name, data)
+            self.inner.save_state(name, data)
         }
+    }
+
+    /// Runs `p` deferring its cache writes; returns the outcomes and what was deferred.
+    fn execute_deferred(p: &Plan, store: &dyn Store) -> (Vec<Outcome>, Deferred) {
+        let deferred = Deferred::default();
+        let opts = ExecOptions {
+            defer_action_cache: Some(&deferred),
+            ..Default::default()
+        };
+        let out = execute(p, store, None, &opts).unwrap();
+        (out, deferred)
     }
 
     #[test]
@@ -613,12 +635,7 @@ mod tests {
             .map(|(t, x)| (t.as_str(), x.as_str(), &[][..]))
             .collect();
         let p = plan(&specs, &runs);
-        let deferred = Deferred::default();
-        let opts = ExecOptions {
-            defer_action_cache: Some(&deferred),
-            ..Default::default()
-        };
-        let out = execute(&p, &store, None, &opts).unwrap();
+        let (out, deferred) = execute_deferred(&p, &store);
         assert!(out.iter().all(|o| o.status == Status::Built));
         // Nothing reached the action cache yet; the outputs did (later actions read them).
         assert_eq!(store.action_count(), 0);
@@ -634,43 +651,6 @@ mod tests {
         assert_eq!(runs.load(Ordering::SeqCst), 40);
     }
 
-    /// A store that logs blob syncs and action cache writes, in order.
-    #[derive(Default)]
-    struct Logged(MemStore, std::sync::Mutex<Vec<&'static str>>);
-
-    impl Store for Logged {
-        fn put_blob(&self, data: &[u8]) -> Result<Digest<Blob>, crate::store::StoreError> {
-            self.0.put_blob(data)
-        }
-        fn sync_blob(&self, _: &Digest<Blob>) -> Result<(), crate::store::StoreError> {
-            self.1.lock().unwrap().push("sync");
-            Ok(())
-        }
-        fn get_blob(&self, d: &Digest<Blob>) -> Option<Vec<u8>> {
-            self.0.get_blob(d)
-        }
-        fn has_blob(&self, d: &Digest<Blob>) -> bool {
-            self.0.has_blob(d)
-        }
-        fn get_action(&self, k: &Digest<ActionKind>) -> Option<ActionResult> {
-            self.0.get_action(k)
-        }
-        fn put_action(
-            &self,
-            k: &Digest<ActionKind>,
-            r: &ActionResult,
-        ) -> Result<(), crate::store::StoreError> {
-            self.1.lock().unwrap().push("action");
-            self.0.put_action(k, r)
-        }
-        fn load_state(&self, name: &str) -> Option<Vec<u8>> {
-            self.0.load_state(name)
-        }
-        fn save_state(&self, name: &str, data: &[u8]) -> Result<(), crate::store::StoreError> {
-            self.0.save_state(name, data)
-        }
-    }
-
     #[test]
     fn deferred_blobs_are_synced_before_any_action_result_names_them() {
         let store = Logged::default();
@@ -679,15 +659,10 @@ mod tests {
             &[("a", "x", &[]), ("b", "y", &["a"]), ("c", "z", &[])],
             &runs,
         );
-        let deferred = Deferred::default();
-        let opts = ExecOptions {
-            defer_action_cache: Some(&deferred),
-            ..Default::default()
-        };
-        execute(&p, &store, None, &opts).unwrap();
-        assert!(store.1.lock().unwrap().is_empty());
+        let (_, deferred) = execute_deferred(&p, &store);
+        assert!(store.log.lock().unwrap().is_empty());
         deferred.store(&store, 3).unwrap();
-        let log = store.1.lock().unwrap().clone();
+        let log = store.log.lock().unwrap().clone();
         assert_eq!(log, ["sync", "sync", "sync", "action", "action", "action"]);
         // One blob made by several actions is synced once.
         let store = Logged::default();
@@ -695,28 +670,21 @@ mod tests {
             &[("a", "same", &[]), ("b", "same\nb", &[]), ("c", "z", &[])],
             &runs,
         );
-        let deferred = Deferred::default();
-        let opts = ExecOptions {
-            defer_action_cache: Some(&deferred),
-            ..Default::default()
-        };
-        execute(&p, &store, None, &opts).unwrap();
+        let (_, deferred) = execute_deferred(&p, &store);
         deferred.store(&store, 3).unwrap();
-        let log = store.1.lock().unwrap().clone();
+        let log = store.log.lock().unwrap().clone();
         assert_eq!(log, ["sync", "sync", "action", "action", "action"]);
     }
 
     #[test]
     fn a_deferred_action_result_that_cannot_be_stored_names_its_target() {
-        let store = NoActions(MemStore::new());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let p = plan(&[("only", "x", &[])], &runs);
-        let deferred = Deferred::default();
-        let opts = ExecOptions {
-            defer_action_cache: Some(&deferred),
+        let store = Logged {
+            refuse: true,
             ..Default::default()
         };
-        execute(&p, &store, None, &opts).unwrap();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(&[("only", "x", &[])], &runs);
+        let (_, deferred) = execute_deferred(&p, &store);
         let err = deferred.store(&store, 4).unwrap_err();
         assert!(err.contains("`only`") && err.contains("disk full"), "{err}");
     }

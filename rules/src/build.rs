@@ -656,7 +656,7 @@ impl Session {
             // Many small fsynced files: more threads than cores, waiting on the disk together.
             let actions = s.spawn(|| deferred.store(store, 8));
             let outcomes = &outcomes;
-            let summary_job = Mutex::new(Some(s.spawn(move || {
+            let summary_job = s.spawn(move || {
                 let partial = self
                     .partial
                     .as_ref()
@@ -665,35 +665,31 @@ impl Session {
                     (whole && ok && !record_lost).then(|| stored_summary(partial.as_ref()));
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "summary segments");
                 (partial, stored)
-            })));
-            type SummaryDone = (
-                Option<Result<PartialSummary, SegError>>,
-                Option<Result<Segmented, String>>,
-            );
-            let done: std::sync::OnceLock<SummaryDone> = std::sync::OnceLock::new();
-            let summary = || {
-                done.get_or_init(|| {
-                    let job = summary_job.lock().ok().and_then(|mut j| j.take());
-                    job.and_then(|j| j.join().ok()).unwrap_or_else(|| {
-                        (None, Some(Err("writing the build summary failed".into())))
-                    })
-                })
+            });
+            // Joins the summary's thread (once, when the fast record needs it, or after).
+            let mut partial = None;
+            let summary = || match summary_job.join() {
+                Ok((p, stored)) => {
+                    partial = p;
+                    stored.unwrap_or_else(|| Err("no summary".into()))
+                }
+                Err(_) => Err("writing the build summary failed".into()),
             };
             if whole && ok && !record_lost {
-                let saved = self.save_fast(store, &record, &warnings, &|| match &summary().1 {
-                    Some(r) => r.clone(),
-                    None => Err("no summary".into()),
-                });
+                let saved = self.save_fast(store, &record, &warnings, summary);
                 tracing::debug!(ms = t0.elapsed().as_millis() as u64, "fast record saved");
                 if let Err(e) = saved {
                     tracing::debug!(error = %e, "could not save the fast record");
                     let _ = store.save_state(&format!("fast-{}", self.id), b"");
                 }
-            } else if whole {
-                // A failed build must run again: forget the stamps that would call it a no-op.
-                let _ = store.save_state(&format!("fast-{}", self.id), b"");
+            } else {
+                let _ = summary();
+                if whole {
+                    // A failed build must run again: forget the stamps that would call it a
+                    // no-op.
+                    let _ = store.save_state(&format!("fast-{}", self.id), b"");
+                }
             }
-            summary();
             let (a, b) = other.join().unwrap_or_else(|_| {
                 let e = || BuildError::Io("saving the build records failed".into());
                 (Err(e()), Err(e()))
@@ -701,7 +697,6 @@ impl Session {
             let c = actions
                 .join()
                 .unwrap_or_else(|_| Err("storing action results failed".into()));
-            let partial = done.into_inner().and_then(|(p, _)| p);
             (a, b, partial, c)
         });
         if let Err(e) = saved_actions {
@@ -885,7 +880,7 @@ impl Session {
         store: &dyn Store,
         record: &BuildRecord,
         warnings: &[String],
-        summary: &dyn Fn() -> Result<Segmented, String>,
+        summary: impl FnOnce() -> Result<Segmented, String>,
     ) -> Result<(), String> {
         let root = &self.ws.root;
         let out_rel = self.ws.decl.output_dir.trim_end_matches('/').to_string();
