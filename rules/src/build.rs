@@ -61,9 +61,10 @@ pub struct Session {
     /// into its `clusters`) this session loaded.
     partial: Option<(FastRecord, BTreeSet<u32>)>,
     /// The stored summary's segments a partial session read while it loaded: those its
-    /// clusters' targets fall in, or all of them when the summary is printed.
+    /// clusters' targets fall in.
     kept_summary: BTreeMap<usize, SegBlob>,
-    /// Whether the summary will be printed (a partial build then keeps every segment).
+    /// Whether the summary will be printed (a partial build then reads the other segments
+    /// while it runs).
     want_summary: bool,
     /// A partial session's part of the build record, read while the workspace loaded
     /// (`None` inside: the record could not be read).
@@ -75,9 +76,14 @@ struct PartialSummary {
     stored: Segmented,
     /// The number of its targets this build did not visit.
     unchanged: usize,
-    /// Its segments, to print it (when it is printed), marked where this build wrote them.
-    whole: Option<Vec<MarkedBlob>>,
+    /// For each segment of `stored`, its blob when this build wrote it.
+    written: Vec<Option<SegBlob>>,
 }
+
+/// The segments of the stored summary a partial build did not read while it loaded (read
+/// beside its actions when the summary is printed).
+type RestOfSummary<'s> =
+    std::thread::ScopedJoinHandle<'s, Result<BTreeMap<usize, SegBlob>, SegError>>;
 
 /// How [`Session::open_fast`] starts a plain `wayfinder build`.
 pub enum FastStart {
@@ -299,14 +305,21 @@ impl Session {
             }
             Check::Clusters(set) => {
                 // The segments of the last whole build's summary that hold the lines of the
-                // changed clusters (all of them when the summary is printed); without them
-                // the build is a full one. Read while the changed clusters load.
+                // changed clusters; without them the build is a full one. Read while the
+                // changed clusters load (the others, to print, while the build runs).
                 let summary = record.summary.clone().unwrap_or_default();
-                let which = if want_summary {
-                    (0..summary.segs.len()).collect()
-                } else {
-                    summary.covering(&summary_ranges(&record, &set))
-                };
+                let which = summary.covering(&summary_ranges(&record, &set));
+                // The others are read later, to print: one gone from the cache (collected)
+                // makes this a full build now, not a failed print at the end.
+                let rest_there = !want_summary
+                    || summary
+                        .segs
+                        .iter()
+                        .enumerate()
+                        .all(|(i, s)| which.contains(&i) || store.has_blob(&s.digest));
+                if !rest_there {
+                    return Session::open(root, store).map(FastStart::Full);
+                }
                 let (names, out_dir) = (partial_prefixes(&record, &set), record.output_dir.clone());
                 let (kept, part, session) = std::thread::scope(|s| {
                     let kept = s.spawn(|| summary.read(store, &which).ok());
@@ -506,6 +519,29 @@ impl Session {
         &self,
         store: &dyn Store,
         opts: &BuildOptions<'_>,
+    ) -> Result<BuildReport, BuildError> {
+        std::thread::scope(|s| {
+            // A partial build prints the whole stored summary: the segments it did not read
+            // while loading are read on a core its actions leave free.
+            let rest = match &self.partial {
+                Some((rec, _)) if self.want_summary => Some(s.spawn(move || {
+                    let summary = rec.summary.clone().unwrap_or_default();
+                    let rest: BTreeSet<usize> = (0..summary.segs.len())
+                        .filter(|i| !self.kept_summary.contains_key(i))
+                        .collect();
+                    summary.read(store, &rest)
+                })),
+                _ => None,
+            };
+            self.build_with(store, opts, rest)
+        })
+    }
+
+    fn build_with(
+        &self,
+        store: &dyn Store,
+        opts: &BuildOptions<'_>,
+        rest: Option<RestOfSummary<'_>>,
     ) -> Result<BuildReport, BuildError> {
         let t0 = Instant::now();
         let mut plan = self.plan();
@@ -716,7 +752,27 @@ impl Session {
         // without it, only the visited targets would be reported as if they were the build.
         let (unchanged, whole_summary) = match partial {
             None => (0, None),
-            Some(Ok(p)) => (p.unchanged, p.whole),
+            Some(Ok(p)) => {
+                let whole = match rest {
+                    Some(rest) => {
+                        let rest = rest.join().unwrap_or(Err(SegError::Missing));
+                        let Ok(whole) = self.whole_summary(&p, rest) else {
+                            // Checked present at the start: removed (or found corrupt) since.
+                            let _ = store.save_state(&format!("fast-{}", self.id), b"");
+                            return Err(BuildError::Io(
+                                "a segment of the stored build summary left the cache while \
+                                 the build ran (garbage collection?), so the summary cannot \
+                                 be printed; the outputs are written, and the next build (a \
+                                 full one) prints it"
+                                    .into(),
+                            ));
+                        };
+                        Some(whole)
+                    }
+                    None => None,
+                };
+                (p.unchanged, whole)
+            }
             Some(Err(e)) => {
                 let _ = store.save_state(&format!("fast-{}", self.id), b"");
                 let why = match e {
@@ -842,36 +898,47 @@ impl Session {
             let line = summary_line(o, Some(Status::Cached));
             entries.insert(o.target.clone(), line.into_bytes());
         }
-        let (seg, blobs) = stored.replace(store, &loaded, entries, SUMMARY)?;
+        let (seg, written) = stored.replace(store, &loaded, entries, SUMMARY)?;
         let unchanged = (seg.len() as usize).saturating_sub(outcomes.len());
-        // To print: the segments this build wrote, and the others as read (every one, when
-        // the summary is printed).
-        let whole = if self.want_summary {
-            let old: HashMap<&Digest<Blob>, &SegBlob> = stored
-                .segs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| Some((&s.digest, self.kept_summary.get(&i)?)))
-                .collect();
-            let whole = seg
-                .segs
-                .iter()
-                .zip(blobs)
-                .map(|(s, b)| match b {
-                    Some(b) => Some((b, true)),
-                    None => old.get(&s.digest).map(|b| ((*b).clone(), false)),
-                })
-                .collect::<Option<Vec<MarkedBlob>>>()
-                .ok_or(SegError::Missing)?;
-            Some(whole)
-        } else {
-            None
-        };
         Ok(PartialSummary {
             stored: seg,
             unchanged,
-            whole,
+            written,
         })
+    }
+
+    /// The whole summary after a partial build, to print: the segments it wrote, and the
+    /// others as read (while loading, or beside the actions: `rest`).
+    fn whole_summary(
+        &self,
+        p: &PartialSummary,
+        rest: Result<BTreeMap<usize, SegBlob>, SegError>,
+    ) -> Result<Vec<MarkedBlob>, SegError> {
+        let rest = rest?;
+        let stored = self
+            .partial
+            .as_ref()
+            .and_then(|(rec, _)| rec.summary.as_ref())
+            .ok_or(SegError::Missing)?;
+        let old: HashMap<&Digest<Blob>, &SegBlob> = stored
+            .segs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                let b = self.kept_summary.get(&i).or_else(|| rest.get(&i))?;
+                Some((&s.digest, b))
+            })
+            .collect();
+        p.stored
+            .segs
+            .iter()
+            .zip(&p.written)
+            .map(|(s, b)| match b {
+                Some(b) => Some((b.clone(), true)),
+                None => old.get(&s.digest).map(|b| ((*b).clone(), false)),
+            })
+            .collect::<Option<Vec<MarkedBlob>>>()
+            .ok_or(SegError::Missing)
     }
 
     /// Saves the fast path's record of this whole build (see `fast`).

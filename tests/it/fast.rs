@@ -463,6 +463,30 @@ fn a_partial_build_of_a_large_fleet_rewrites_only_its_segments() {
         "{}",
         explained.stdout
     );
+
+    // A partial build reads the summary segments it does not rewrite while it runs, to print
+    // them. Collected from the cache (only those: the ones holding the lines of the cluster
+    // and of the charts stay), they make it a full build from the start, with the same
+    // summary.
+    let mut removed = 0;
+    for (path, _) in files_in(&ws.path("../cache/cas-v1")) {
+        let text = std::fs::read(&path).unwrap_or_default();
+        let text = String::from_utf8_lossy(&text);
+        let needed = text.contains(":peu01-c07") || text.contains("\"target\": \"chart:");
+        if text.starts_with("{\"target\": ") && !needed {
+            std::fs::remove_file(&path).expect("remove a summary segment");
+            removed += 1;
+        }
+    }
+    assert!(removed > 1, "{removed} summary segments found");
+    ws.append(
+        "clusters/gauss/peu01-c07/values/ingress-nginx.yaml",
+        "  acme.example/segments-again: edited\n",
+    );
+    let run = build_v(&ws);
+    assert!(run.stderr.contains("partial=false"), "{}", run.stderr);
+    let scratch = assert_same_as_scratch(&ws);
+    assert_summary_as_scratch(&run.summary(), &scratch);
 }
 
 /// The stored summary and build record live in the cache's blobs, which garbage collection
