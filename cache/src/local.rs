@@ -100,6 +100,18 @@ impl LocalCache {
         parts: &[&[u8]],
         sync: bool,
     ) -> Result<(), StoreError> {
+        self.write_atomic_when(dest, parts, sync, &|| Ok(()))
+    }
+
+    /// [`Self::write_atomic_parts`] that renames into `dest` only once `ready` returns
+    /// (its error leaves nothing behind).
+    fn write_atomic_when(
+        &self,
+        dest: &Path,
+        parts: &[&[u8]],
+        sync: bool,
+        ready: &dyn Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let tmp = self.temp_path();
         let fail = |what: &str, p: &Path, e: io::Error| {
             StoreError::new(format!("cannot {what} `{}`: {e}", p.display()))
@@ -113,6 +125,7 @@ impl LocalCache {
                 f.sync_all().map_err(|e| fail("sync", &tmp, e))?;
             }
             drop(f);
+            ready()?;
             if let Err(e) = fs::rename(&tmp, dest) {
                 if e.kind() != io::ErrorKind::NotFound {
                     return Err(fail("rename into", dest, e));
@@ -293,6 +306,17 @@ impl Store for LocalCache {
         self.write_atomic(&self.action_path(key), &body)
     }
 
+    fn put_action_when(
+        &self,
+        key: &Digest<ActionKey>,
+        result: &ActionResult,
+        ready: &dyn Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let body = result.encode();
+        let trailer = ac_trailer(key, &body);
+        self.write_atomic_when(&self.action_path(key), &[&body, &trailer], true, ready)
+    }
+
     fn put_action_unsynced(
         &self,
         key: &Digest<ActionKey>,
@@ -333,6 +357,35 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = LocalCache::open(&dir.path().join("c")).unwrap();
         (dir, c)
+    }
+
+    #[test]
+    fn an_action_entry_is_published_only_when_ready_and_not_at_all_when_ready_fails() {
+        let (_d, c) = cache();
+        let key = Digest::<ActionKey>::from_bytes([7; 32]);
+        let result = ActionResult::default();
+        let seen = std::sync::atomic::AtomicBool::new(false);
+        let err = c
+            .put_action_when(&key, &result, &|| {
+                // Written but not visible yet.
+                seen.store(
+                    c.get_action(&key).is_some(),
+                    std::sync::atomic::Ordering::SeqCst,
+                );
+                Err(StoreError::new("a blob could not be synced"))
+            })
+            .unwrap_err();
+        assert!(
+            err.message.contains("could not be synced"),
+            "{}",
+            err.message
+        );
+        assert!(!seen.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(c.get_action(&key).is_none());
+        let temps = fs::read_dir(c.root.join("tmp")).unwrap().count();
+        assert_eq!(temps, 0, "a temp file was left behind");
+        c.put_action_when(&key, &result, &|| Ok(())).unwrap();
+        assert_eq!(c.get_action(&key), Some(result));
     }
 
     #[test]

@@ -215,7 +215,15 @@ impl Store for BuildStore<'_> {
         }
     }
     fn put_action(&self, key: &Digest<ActionKey>, result: &ActionResult) -> Result<(), StoreError> {
-        self.local.put_action(key, result)?;
+        self.put_action_when(key, result, &|| Ok(()))
+    }
+    fn put_action_when(
+        &self,
+        key: &Digest<ActionKey>,
+        result: &ActionResult,
+        ready: &dyn Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.local.put_action_when(key, result, ready)?;
         if let Some(remote) = &self.remote {
             remote.upload(self.local, key, result);
         }

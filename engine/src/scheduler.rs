@@ -153,26 +153,55 @@ impl Deferred {
         self.actions.lock().map(|a| a.len()).unwrap_or(0)
     }
 
-    /// Makes the blobs durable, then stores the action results (an entry never names a
-    /// blob that a crash could lose), each on `threads` threads: fsyncs in flight together
-    /// share the filesystem's journal commits. The first failure, naming its target, is the
-    /// error.
+    /// Makes the blobs durable and stores the action results, each on `threads` threads:
+    /// fsyncs in flight together share the filesystem's journal commits. The results are
+    /// written and synced beside the blobs' syncs, but published only once every blob is
+    /// durable (an entry never names a blob that a crash could lose). The first failure,
+    /// naming its target, is the error (a blob's before a result's).
     pub fn store(self, store: &dyn Store, threads: usize) -> Result<(), String> {
         let mut blobs = self.blobs.into_inner().unwrap_or_default();
         // Many actions may produce one blob (every cluster's identical kustomization).
         blobs.sort_by_key(|b| b.1);
         blobs.dedup_by(|a, b| a.1 == b.1);
-        parallel(&blobs, threads, |(target, d)| {
-            store
-                .sync_blob(d)
-                .map_err(|e| format!("cannot store the output of `{target}`: {}", e.message))
-        })?;
         let actions = self.actions.into_inner().unwrap_or_default();
-        parallel(&actions, threads, |(target, key, result)| {
-            store
-                .put_action(key, result)
-                .map_err(|e| format!("cannot store the result of `{target}`: {}", e.message))
+        let synced: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+        let ready = || match synced.wait() {
+            Ok(()) => Ok(()),
+            Err(e) => Err(crate::store::StoreError::new(format!(
+                "not stored: an output blob could not be synced ({e})"
+            ))),
+        };
+        std::thread::scope(|s| {
+            let syncing = s.spawn(|| {
+                // Waiters must wake up even if this thread dies.
+                let _unblock = SetOnDrop(&synced);
+                let r = parallel(&blobs, threads, |(target, d)| {
+                    store.sync_blob(d).map_err(|e| {
+                        format!("cannot store the output of `{target}`: {}", e.message)
+                    })
+                });
+                let _ = synced.set(r.clone());
+                r
+            });
+            let put = parallel(&actions, threads, |(target, key, result)| {
+                store
+                    .put_action_when(key, result, &ready)
+                    .map_err(|e| format!("cannot store the result of `{target}`: {}", e.message))
+            });
+            let synced = syncing
+                .join()
+                .unwrap_or_else(|_| Err("syncing the build's outputs failed".into()));
+            synced.and(put)
         })
+    }
+}
+
+/// Sets a result that is not set yet when dropped (a thread that died before it could).
+struct SetOnDrop<'a>(&'a std::sync::OnceLock<Result<(), String>>);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set(Err("syncing the build's outputs failed".into()));
     }
 }
 
@@ -574,6 +603,8 @@ mod tests {
         inner: MemStore,
         log: std::sync::Mutex<Vec<&'static str>>,
         refuse: bool,
+        /// Its blob syncs fail.
+        unsyncable: bool,
     }
 
     impl Store for Logged {
@@ -581,6 +612,11 @@ mod tests {
             self.inner.put_blob(data)
         }
         fn sync_blob(&self, _: &Digest<Blob>) -> Result<(), crate::store::StoreError> {
+            // Slow, as a disk is: an entry published without waiting for it is logged first.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            if self.unsyncable {
+                return Err(crate::store::StoreError::new("I/O error"));
+            }
             self.log.lock().unwrap().push("sync");
             Ok(())
         }
@@ -603,6 +639,17 @@ mod tests {
             }
             self.log.lock().unwrap().push("action");
             self.inner.put_action(k, r)
+        }
+        fn put_action_when(
+            &self,
+            k: &Digest<ActionKind>,
+            r: &ActionResult,
+            ready: &dyn Fn() -> Result<(), crate::store::StoreError>,
+        ) -> Result<(), crate::store::StoreError> {
+            // Written (not yet visible) at once; published when ready.
+            self.log.lock().unwrap().push("write");
+            ready()?;
+            self.put_action(k, r)
         }
         fn load_state(&self, name: &str) -> Option<Vec<u8>> {
             self.inner.load_state(name)
@@ -663,7 +710,13 @@ mod tests {
         assert!(store.log.lock().unwrap().is_empty());
         deferred.store(&store, 3).unwrap();
         let log = store.log.lock().unwrap().clone();
-        assert_eq!(log, ["sync", "sync", "sync", "action", "action", "action"]);
+        // The entries are written while the blobs sync (not after), and published after.
+        assert_eq!(log.first(), Some(&"write"), "{log:?}");
+        let published: Vec<&str> = log.iter().copied().filter(|e| *e != "write").collect();
+        assert_eq!(
+            published,
+            ["sync", "sync", "sync", "action", "action", "action"]
+        );
         // One blob made by several actions is synced once.
         let store = Logged::default();
         let p = plan(
@@ -672,8 +725,9 @@ mod tests {
         );
         let (_, deferred) = execute_deferred(&p, &store);
         deferred.store(&store, 3).unwrap();
-        let log = store.log.lock().unwrap().clone();
-        assert_eq!(log, ["sync", "sync", "action", "action", "action"]);
+        let log: Vec<&str> = store.log.lock().unwrap().clone();
+        let published: Vec<&str> = log.into_iter().filter(|e| *e != "write").collect();
+        assert_eq!(published, ["sync", "sync", "action", "action", "action"]);
     }
 
     #[test]
@@ -687,6 +741,24 @@ mod tests {
         let (_, deferred) = execute_deferred(&p, &store);
         let err = deferred.store(&store, 4).unwrap_err();
         assert!(err.contains("`only`") && err.contains("disk full"), "{err}");
+    }
+
+    #[test]
+    fn no_deferred_action_result_is_published_when_a_blob_cannot_be_synced() {
+        let store = Logged {
+            unsyncable: true,
+            ..Default::default()
+        };
+        let runs = Arc::new(AtomicUsize::new(0));
+        let p = plan(&[("a", "x", &[]), ("b", "y", &["a"])], &runs);
+        let (_, deferred) = execute_deferred(&p, &store);
+        let err = deferred.store(&store, 4).unwrap_err();
+        assert!(
+            err.contains("output of `") && err.contains("I/O error"),
+            "{err}"
+        );
+        assert_eq!(store.inner.action_count(), 0);
+        assert!(!store.log.lock().unwrap().contains(&"action"));
     }
 
     #[test]

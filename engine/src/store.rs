@@ -103,6 +103,19 @@ pub trait Store: Send + Sync {
         self.get_action(key).map(|r| (r, Origin::Local))
     }
     fn put_action(&self, key: &Digest<Action>, result: &ActionResult) -> Result<(), StoreError>;
+    /// [`Store::put_action`] of an entry that must not be visible before `ready` returns
+    /// (the blobs it names are being made durable meanwhile). The implementation may write
+    /// and sync the entry's own bytes first, beside what `ready` waits for, and publish them
+    /// after it. An error of `ready` is returned, and nothing is stored.
+    fn put_action_when(
+        &self,
+        key: &Digest<Action>,
+        result: &ActionResult,
+        ready: &dyn Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        ready()?;
+        self.put_action(key, result)
+    }
     /// Stores an action result whose loss only costs speed (a copy of a remote hit, which
     /// the remote still holds): the implementation may skip the fsync. Reads still verify it.
     fn put_action_unsynced(
