@@ -244,12 +244,17 @@ impl FileDigests {
 
     /// The stat cache to persist: the entries seen in this run.
     pub fn encode(&self) -> Vec<u8> {
+        self.encode_where(|_| true)
+    }
+
+    /// [`FileDigests::encode`] of the entries whose names `keep` accepts.
+    pub fn encode_where(&self, keep: impl Fn(&str) -> bool) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MAGIC);
         let Ok(m) = self.current.lock() else {
             return w.finish();
         };
-        let mut names: Vec<&String> = m.keys().collect();
+        let mut names: Vec<&String> = m.keys().filter(|n| keep(n)).collect();
         names.sort();
         w.u64(names.len() as u64);
         for n in names {

@@ -211,8 +211,20 @@ impl Session {
         partial: Option<(FastRecord, BTreeSet<u32>)>,
     ) -> Result<Session, LoadError> {
         let id = workspace_id(root);
-        let raw_stat = store.load_state(&format!("stat-{id}"));
-        let raw_model = store.load_state(&format!("model-{id}"));
+        // A partial session loads the shared part of the caches (a few KB, not the whole
+        // fleet's); without it, the whole caches.
+        let shared = partial
+            .as_ref()
+            .and_then(|_| store.load_state(&format!("shared-{id}")))
+            .and_then(|b| decode_shared(&b));
+        let caches = if shared.is_some() { "shared" } else { "whole" };
+        let (raw_stat, raw_model) = match shared {
+            Some((stat, model)) => (Some(stat), Some(model)),
+            None => (
+                store.load_state(&format!("stat-{id}")),
+                store.load_state(&format!("model-{id}")),
+            ),
+        };
         let digests = FileDigests::load(raw_stat);
         let models = ModelCache::load(raw_model);
         let t0 = Instant::now();
@@ -230,6 +242,7 @@ impl Session {
             ms = t0.elapsed().as_millis() as u64,
             clusters = ws.clusters.len(),
             partial = partial.is_some(),
+            caches,
             "loaded the workspace"
         );
         Ok(Session {
@@ -1241,6 +1254,24 @@ impl Session {
                 .save_state_unsynced(&format!("model-{}", self.id), &model)
                 .map_err(|e| BuildError::Io(e.message))?;
         }
+        // The shared part: entries of files outside `clusters/`.
+        let shared_files: HashSet<&Digest<Blob>> = self
+            .ws
+            .files
+            .iter()
+            .filter(|(f, _)| !f.starts_with("clusters/"))
+            .map(|(_, d)| d)
+            .collect();
+        let shared = encode_shared(
+            &self.digests.encode_where(|f| !f.starts_with("clusters/")),
+            &self.models.encode_where(|d| shared_files.contains(d)),
+        );
+        let name = format!("shared-{}", self.id);
+        if store.load_state(&name).as_deref() != Some(&shared) {
+            store
+                .save_state_unsynced(&name, &shared)
+                .map_err(|e| BuildError::Io(e.message))?;
+        }
         Ok(())
     }
 
@@ -1432,6 +1463,25 @@ enum SyncError {
 type OutputUpdate = (String, Option<(FileStamp, Digest<Blob>)>);
 
 /// Makes `path` hold the blob `digest`; returns its stamp and whether it was written.
+/// The `shared-<ws>` state: a stat cache and a model cache, length-prefixed.
+fn encode_shared(stat: &[u8], model: &[u8]) -> Vec<u8> {
+    let mut w = wayfinder_engine::Writer::new();
+    w.str(SHARED_MAGIC).bytes(stat).bytes(model);
+    w.finish()
+}
+
+fn decode_shared(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut r = wayfinder_engine::Reader::new(data);
+    if r.str()? != SHARED_MAGIC {
+        return None;
+    }
+    let stat = r.bytes()?.to_vec();
+    let model = r.bytes()?.to_vec();
+    r.is_empty().then_some((stat, model))
+}
+
+const SHARED_MAGIC: &str = "wayfinder-shared-caches-v1";
+
 fn sync_file(
     store: &dyn Store,
     path: &Path,

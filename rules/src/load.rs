@@ -199,12 +199,17 @@ impl ModelCache {
 
     /// The entries used in this run (unused ones are dropped).
     pub(crate) fn encode(&self) -> Vec<u8> {
+        self.encode_where(|_| true)
+    }
+
+    /// [`ModelCache::encode`] of the entries whose digests `keep` accepts.
+    pub(crate) fn encode_where(&self, keep: impl Fn(&Digest<Blob>) -> bool) -> Vec<u8> {
         let mut w = Writer::new();
         w.str(MODEL_MAGIC);
         let mut used: Vec<Digest<Blob>> = self
             .used
             .lock()
-            .map(|u| u.iter().copied().collect())
+            .map(|u| u.iter().copied().filter(|d| keep(d)).collect())
             .unwrap_or_default();
         used.sort();
         let decls = self.decls.lock().map(|m| m.clone()).unwrap_or_default();

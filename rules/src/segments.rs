@@ -158,6 +158,11 @@ pub(crate) struct KeyRange {
 }
 
 impl KeyRange {
+    /// Whether `key` lies in the range.
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.from.as_str() <= key && self.to.as_deref().is_none_or(|t| key < t)
+    }
+
     /// Every key that starts with `prefix`.
     pub(crate) fn prefix(prefix: &str) -> KeyRange {
         // The smallest string greater than every string with the prefix: its last character

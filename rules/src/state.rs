@@ -5,7 +5,10 @@
 //! - `build-<ws>`: per target, the last key and result (the memo that makes a no-op build do
 //!   no I/O beyond `stat`), the digests of its last two input sets (for `explain`), and the
 //!   stamps of the output files last written;
-//! - `fast-<ws>`: the no-op fast path's stamps (see `fast`).
+//! - `fast-<ws>`: the no-op fast path's stamps (see `fast`);
+//! - `shared-<ws>`: the part of the stat and model caches that is not under `clusters/`
+//!   (workspace file, voyages, charts): what a partial build of the fast path loads instead
+//!   of the whole caches, reading its clusters' few files again.
 //!
 //! They are written without fsync: each carries a checksum, so a record torn or lost by a
 //! crash reads as absent, and the next build is only slower, never wrong.
@@ -55,6 +58,9 @@ struct Part {
     outputs: Segmented,
     read_targets: BTreeMap<usize, SegBlob>,
     read_outputs: BTreeMap<usize, SegBlob>,
+    /// Targets of the segments read that lie outside the ranges asked for, as stored (not
+    /// decoded: the build does not look at them; saving writes them back unchanged).
+    raw_targets: Entries,
 }
 
 /// The name of a workspace's state records: a digest of its root path.
@@ -101,12 +107,13 @@ impl BuildRecord {
         let read_targets = targets.read(store, &targets.covering(target_ranges)).ok()?;
         let read_outputs = outputs.read(store, &outputs.covering(output_ranges)).ok()?;
         let mut rec = BuildRecord::default();
-        rec.fill(&read_targets, &read_outputs)?;
+        let raw_targets = rec.fill(&read_targets, &read_outputs, target_ranges)?;
         rec.part = Some(Part {
             targets,
             outputs,
             read_targets,
             read_outputs,
+            raw_targets,
         });
         Some(rec)
     }
@@ -121,15 +128,22 @@ impl BuildRecord {
         r.is_empty().then_some((targets, outputs))
     }
 
-    /// Decodes the entries of segment blobs into the maps.
+    /// Decodes the entries of segment blobs into the maps; returns the targets outside
+    /// `target_ranges`, as stored.
     fn fill(
         &mut self,
         targets: &BTreeMap<usize, SegBlob>,
         outputs: &BTreeMap<usize, SegBlob>,
-    ) -> Option<()> {
+        target_ranges: &[KeyRange],
+    ) -> Option<Entries> {
+        let mut raw = Entries::new();
         for data in targets.values() {
             for (name, v) in Codec::Pairs.decode(data)? {
-                self.targets.insert(name.to_string(), decode_target(v)?);
+                if target_ranges.iter().any(|r| r.contains(&name)) {
+                    self.targets.insert(name.to_string(), decode_target(v)?);
+                } else {
+                    raw.insert(name.into_owned(), v.to_vec());
+                }
             }
         }
         for data in outputs.values() {
@@ -140,17 +154,21 @@ impl BuildRecord {
                 self.outputs.insert(name.to_string(), entry);
             }
         }
-        Some(())
+        Some(raw)
     }
 
     /// Stores the record as `name`: whole, or for a record read in part, its segments that
     /// changed.
     pub(crate) fn save(&self, store: &dyn Store, name: &str) -> Result<(), SegError> {
-        let targets: Entries = self
-            .targets
-            .iter()
-            .map(|(n, t)| (n.clone(), encode_target(t)))
-            .collect();
+        let mut targets: Entries = self
+            .part
+            .as_ref()
+            .map_or_else(Entries::new, |p| p.raw_targets.clone());
+        targets.extend(
+            self.targets
+                .iter()
+                .map(|(n, t)| (n.clone(), encode_target(t))),
+        );
         let outputs: Entries = self
             .outputs
             .iter()
@@ -313,11 +331,12 @@ mod tests {
         let mut part =
             BuildRecord::load_part(&store, "build-x", &[KeyRange::key("chart:web")], &[])
                 .expect("reads");
-        assert!(part.targets.contains_key("chart:web"));
-        assert!(
-            part.targets.len() < rec.targets.len() / 2,
-            "{}",
-            part.targets.len()
+        // Decoded: only the targets in the ranges (the others of their segments are kept as
+        // stored).
+        assert_eq!(
+            part.targets.keys().collect::<Vec<_>>(),
+            ["chart:web"],
+            "decoded targets"
         );
         assert!(part.outputs.is_empty());
         // Saved, it changes what it holds and keeps everything else.
@@ -326,11 +345,11 @@ mod tests {
             .insert("chart:new".into(), part.targets["chart:web"].clone());
         part.save(&store, "build-x").unwrap();
         let back = BuildRecord::load(&store, "build-x").unwrap();
-        assert_eq!(back.targets["chart:web"].inputs, Digest::of(b"d"));
-        assert!(back.targets.contains_key("chart:new"));
-        assert_eq!(back.targets.len(), rec.targets.len() + 1);
+        let mut expected = rec.targets.clone();
+        expected.get_mut("chart:web").unwrap().inputs = Digest::of(b"d");
+        expected.insert("chart:new".into(), back.targets["chart:web"].clone());
+        assert_eq!(back.targets, expected);
         assert_eq!(back.outputs, rec.outputs);
-        assert_eq!(back.targets["render:c150/x"], rec.targets["render:c150/x"]);
         // A lost segment makes the record absent, never partial.
         let bare = wayfinder_engine::MemStore::new();
         bare.save_state("build-x", &store.load_state("build-x").unwrap())

@@ -150,6 +150,9 @@ fn an_overlay_edit_loads_and_runs_only_that_cluster() {
         "only the edited cluster is loaded:\n{}",
         run.stderr
     );
+    // With the stat and model caches of the files outside `clusters/` (the whole build
+    // stored them), not the whole fleet's.
+    assert!(run.stderr.contains("caches=\"shared\""), "{}", run.stderr);
     let summary = run.summary();
     let built: BTreeSet<&str> = summary.built().map(|a| a.target.as_str()).collect();
     assert_eq!(
