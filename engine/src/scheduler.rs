@@ -330,32 +330,35 @@ pub fn execute(
         }
         let leaders: Vec<(Digest<ActionKind>, usize)> =
             groups.iter().map(|(k, v)| (*k, v[0])).collect();
+        // The leaders the memo does not answer: the level's real work.
+        let (work, recalled): (Vec<_>, Vec<_>) = leaders.iter().partition(|&&(key, i)| {
+            opts.memo
+                .is_none_or(|m| m.recall(pending[i].0, &key).is_none())
+        });
         // A store with a remote tier looks this level's unknown keys up in parallel now.
-        let unknown: Vec<Digest<ActionKind>> = leaders
+        let unknown: Vec<Digest<ActionKind>> = work
             .iter()
-            .filter(|&&(key, i)| {
-                let target = pending[i].0;
-                plan.actions.get(target).is_none_or(|a| a.cacheable())
-                    && opts.memo.is_none_or(|m| m.recall(target, &key).is_none())
-            })
+            .filter(|&&(_, i)| plan.actions.get(pending[i].0).is_none_or(|a| a.cacheable()))
             .map(|&(key, _)| key)
             .collect();
         store.prefetch(&unknown);
         let done_ref = &done;
-        let run_level = || -> Vec<(usize, Outcome)> {
-            leaders
-                .par_iter()
-                .map(|&(key, i)| {
-                    let (target, ki, _) = &pending[i];
-                    let o = run_one(plan, store, opts, done_ref, target, ki, key);
-                    report(opts, &o);
-                    (i, o)
-                })
-                .collect()
+        let one = |&(key, i): &(Digest<ActionKind>, usize)| {
+            let (target, ki, _) = &pending[i];
+            let o = run_one(plan, store, opts, done_ref, target, ki, key);
+            report(opts, &o);
+            (i, o)
         };
-        let results = match &pool {
-            Some(pool) => pool.install(run_level),
-            None => run_level(),
+        // A level of at most one real action and a few recalled ones (an edit's partial
+        // build) runs here: no worker is woken for it. Others run on the pool.
+        let results: Vec<(usize, Outcome)> = if work.len() <= 1 && recalled.len() <= 64 {
+            leaders.iter().map(one).collect()
+        } else {
+            let run_level = || -> Vec<(usize, Outcome)> { leaders.par_iter().map(one).collect() };
+            match &pool {
+                Some(pool) => pool.install(run_level),
+                None => run_level(),
+            }
         };
         let mut by_index: HashMap<usize, Outcome> = results.into_iter().collect();
         for (key, members) in groups {

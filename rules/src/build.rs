@@ -537,16 +537,14 @@ impl Session {
             // A partial build prints the whole stored summary: the segments it did not read
             // while loading are read on a core its actions leave free.
             let rest = match &self.partial {
-                // One by one: the actions' levels run on the thread pool meanwhile.
+                // On the thread pool: a partial build's levels of one action each run on
+                // their own thread (see `execute`).
                 Some((rec, _)) if self.want_summary => Some(s.spawn(move || {
                     let summary = rec.summary.as_ref().ok_or(SegError::Missing)?;
-                    (0..summary.segs.len())
+                    let rest: BTreeSet<usize> = (0..summary.segs.len())
                         .filter(|i| !self.kept_summary.contains_key(i))
-                        .map(|i| {
-                            let blob = store.get_blob(&summary.segs[i].digest);
-                            Ok((i, Arc::new(blob.ok_or(SegError::Missing)?)))
-                        })
-                        .collect()
+                        .collect();
+                    summary.read(store, &rest)
                 })),
                 _ => None,
             };
