@@ -884,15 +884,15 @@ impl Session {
         outcomes: &[Outcome],
     ) -> Result<PartialSummary, SegError> {
         let names: HashSet<String> = partial_prefixes(rec, set).into_iter().collect();
-        // Charts the other clusters use; one that only the changed clusters used, and no
-        // longer do, is gone from the workspace (one a voyage uses is planned).
-        let others_use: HashSet<&str> = rec
-            .clusters
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !set.contains(&(*i as u32)))
-            .flat_map(|(_, c)| c.charts.iter().map(String::as_str))
-            .collect();
+        // Whether another cluster uses a chart; one that only the changed clusters used, and
+        // no longer do, is gone from the workspace (one a voyage uses is planned). Asked of
+        // the few chart lines near the changed clusters' ones, so scanned, not indexed.
+        let others_use = |chart: &str| {
+            rec.clusters
+                .iter()
+                .enumerate()
+                .any(|(i, c)| !set.contains(&(i as u32)) && c.charts.iter().any(|t| t == chart))
+        };
         let stored = rec.summary.clone().unwrap_or_default();
         let loaded: BTreeMap<usize, SegBlob> = stored
             .covering(&summary_ranges(rec, set))
@@ -907,7 +907,7 @@ impl Session {
         let mut entries = Segmented::entries_of(&loaded, SUMMARY.codec)?;
         entries.retain(|t, _| match cluster_of_target(t) {
             Some(c) => !names.contains(c),
-            None => !t.starts_with("chart:") || others_use.contains(t.as_str()),
+            None => !t.starts_with("chart:") || others_use(t),
         });
         for o in outcomes {
             let line = summary_line(o, Some(Status::Cached));
