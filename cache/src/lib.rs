@@ -17,8 +17,9 @@
 //! Writes go to `tmp/`, are fsynced, then renamed: a reader sees a whole entry or none, and
 //! concurrent builds writing the same entry write the same bytes. A build's output blobs are
 //! the one exception: renamed at once (its next actions read them) and fsynced together at
-//! the end of the build, before the action cache entries that name them are written. A crash
-//! in between can cut such a blob short, which its read then finds corrupt: a miss. Every read is verified (a
+//! the end of the build. The action cache entries that name them are written and fsynced
+//! meanwhile, and renamed into place only once every such blob is durable. A crash in
+//! between can cut such a blob short, which its read then finds corrupt: a miss. Every read is verified (a
 //! blob against its name, an action result against its trailer); a corrupt entry is deleted
 //! and reads as a miss. Reads refresh an entry's mtime (at most hourly) so [`LocalCache::gc`]
 //! removes the least recently used entries first.

@@ -11,13 +11,13 @@
 //! 2. Cold build (empty cache): wall time, renders per second, render actions run against
 //!    (cluster, component) pairs (the content-addressed dedupe), peak memory (maxrss).
 //! 3. No-op build (median of 9, with `--json`, and of 5 without) against the time to `stat`
-//!    every input file (median of 9). Before it, `sync` writes the cold build's output to
+//!    every input file (median of 9). Before them, `sync` writes the cold build's output to
 //!    disk, so that no later fsync waits for it.
 //! 4. Incremental build after editing one cluster's overlay (median of 9 edits, each built at
 //!    once): its time against the no-op, and
-//!    a check, through the JSON summary, that only that cluster's actions ran. The no-ops of
-//!    3 and the incremental builds alternate (one of each per round), so that both see the
-//!    same moments of a shared machine's load.
+//!    a check, through the JSON summary, that only that cluster's actions ran. The stat
+//!    baseline, the no-ops (with `--json`) and the incremental builds alternate (one of each
+//!    per round), so that all see the same moments of a shared machine's load.
 //!
 //! It runs the real `wayfinder` binary next to this one. Speed is reported, never asserted.
 
@@ -335,15 +335,14 @@ fn run() -> Result<(), String> {
             list_files(&p, &mut files);
         }
     }
-    let mut stats = Vec::new();
-    for _ in 0..SAMPLES {
+    // Timed in each round below, just before the no-op.
+    let stat_all = || {
         let t = Instant::now();
         for f in &files {
             let _ = std::fs::metadata(f);
         }
-        stats.push(t.elapsed());
-    }
-    let stat = median(stats);
+        t.elapsed()
+    };
 
     // Incremental: edit one overlay values file of one cluster.
     let cluster_name = edit_dir
@@ -354,15 +353,18 @@ fn run() -> Result<(), String> {
     list_files(&edit_dir.join("values"), &mut overlay);
     overlay.sort();
     let file = overlay.first().ok_or("the cluster has no overlay file")?;
-    // Rounds of: a no-op; an edit of the overlay, built at once (the incremental build); a
-    // pause past the racy window (with a margin), then a build that takes the edited file's
-    // stamp, so that the next round's no-op is decided by stat alone.
-    // Both are measured in every round, so a change in the machine's load moves both.
+    // Rounds of: the stat baseline; a no-op; an edit of the overlay, built at once (the
+    // incremental build); a pause past the racy window (with a margin), then a build that
+    // takes the edited file's stamp, so that the next round's no-op is decided by stat alone.
+    // All three are measured in every round, so a change in the machine's load moves them
+    // together.
+    let mut stats = Vec::new();
     let mut noops = Vec::new();
     let mut times = Vec::new();
     let mut ran = Vec::new();
     let mut only_that_cluster = true;
     for n in 0..SAMPLES {
+        stats.push(stat_all());
         let r = build(&wayfinder, &root, &cache)?;
         let built = actions(&r.summary)
             .iter()
@@ -390,6 +392,7 @@ fn run() -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(1500));
         build(&wayfinder, &root, &cache)?;
     }
+    let stat = median(stats);
     let noop = median(noops);
     let inc = median(times);
     println!(
