@@ -1460,7 +1460,6 @@ enum SyncError {
 /// An output file's new record (`None`: removed).
 type OutputUpdate = (String, Option<(FileStamp, Digest<Blob>)>);
 
-/// Makes `path` hold the blob `digest`; returns its stamp and whether it was written.
 /// The `shared-<ws>` state: a stat cache and a model cache, length-prefixed.
 fn encode_shared(stat: &[u8], model: &[u8]) -> Vec<u8> {
     let mut w = wayfinder_engine::Writer::new();
@@ -1480,6 +1479,7 @@ fn decode_shared(data: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
 
 const SHARED_MAGIC: &str = "wayfinder-shared-caches-v1";
 
+/// Makes `path` hold the blob `digest`; returns its stamp and whether it was written.
 fn sync_file(
     store: &dyn Store,
     path: &Path,
