@@ -203,6 +203,22 @@ fn build(wayfinder: &Path, root: &Path, cache: &Path) -> Result<Run, String> {
     Ok(Run { wall, summary })
 }
 
+/// The fast records of the cache (`state-v1/fast-*`) with their stamps.
+fn fast_records(cache: &Path) -> Vec<(PathBuf, u64, Option<std::time::SystemTime>)> {
+    let mut out: Vec<_> = std::fs::read_dir(cache.join("state-v1"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("fast-"))
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.len(), m.modified().ok()))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 fn actions(s: &serde_json::Value) -> Vec<(String, String, String)> {
     s["actions"]
         .as_array()
@@ -365,13 +381,18 @@ fn run() -> Result<(), String> {
     let mut only_that_cluster = true;
     for n in 0..SAMPLES {
         stats.push(stat_all());
+        // A no-op decided by stat alone writes no record; any other build rewrites its fast
+        // record (a partial build with nothing to run included).
+        let record_before = fast_records(&cache);
         let r = build(&wayfinder, &root, &cache)?;
         let built = actions(&r.summary)
             .iter()
             .filter(|a| a.2 == "built")
             .count();
-        if built != 0 {
-            return Err(format!("a no-op build ran {built} actions"));
+        if built != 0 || fast_records(&cache) != record_before {
+            return Err(format!(
+                "round {n}: the no-op build was not decided by stat alone ({built} actions ran)"
+            ));
         }
         noops.push(r.wall);
         let mut text = std::fs::read_to_string(file).map_err(|e| e.to_string())?;
