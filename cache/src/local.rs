@@ -155,6 +155,19 @@ impl LocalCache {
         Some(data)
     }
 
+    /// Writes an action-cache entry (body and trailer), renamed into place once `ready`.
+    fn write_action(
+        &self,
+        key: &Digest<ActionKey>,
+        result: &ActionResult,
+        sync: bool,
+        ready: &dyn Fn() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let body = result.encode();
+        let trailer = ac_trailer(key, &body);
+        self.write_atomic_when(&self.action_path(key), &[&body, &trailer], sync, ready)
+    }
+
     /// Stores a blob unless it is there already (then it only counts as used).
     fn put_blob_with(&self, data: &[u8], sync: bool) -> Result<Digest<Blob>, StoreError> {
         let d = Digest::of(data);
@@ -300,10 +313,7 @@ impl Store for LocalCache {
     }
 
     fn put_action(&self, key: &Digest<ActionKey>, result: &ActionResult) -> Result<(), StoreError> {
-        let mut body = result.encode();
-        let trailer = ac_trailer(key, &body);
-        body.extend_from_slice(&trailer);
-        self.write_atomic(&self.action_path(key), &body)
+        self.write_action(key, result, true, &|| Ok(()))
     }
 
     fn put_action_when(
@@ -312,9 +322,7 @@ impl Store for LocalCache {
         result: &ActionResult,
         ready: &dyn Fn() -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let body = result.encode();
-        let trailer = ac_trailer(key, &body);
-        self.write_atomic_when(&self.action_path(key), &[&body, &trailer], true, ready)
+        self.write_action(key, result, true, ready)
     }
 
     fn put_action_unsynced(
@@ -322,9 +330,7 @@ impl Store for LocalCache {
         key: &Digest<ActionKey>,
         result: &ActionResult,
     ) -> Result<(), StoreError> {
-        let body = result.encode();
-        let trailer = ac_trailer(key, &body);
-        self.write_atomic_parts(&self.action_path(key), &[&body, &trailer], false)
+        self.write_action(key, result, false, &|| Ok(()))
     }
 
     fn load_state(&self, name: &str) -> Option<Vec<u8>> {

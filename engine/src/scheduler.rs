@@ -331,10 +331,14 @@ pub fn execute(
         let leaders: Vec<(Digest<ActionKind>, usize)> =
             groups.iter().map(|(k, v)| (*k, v[0])).collect();
         // The leaders the memo does not answer: the level's real work.
-        let (work, recalled): (Vec<_>, Vec<_>) = leaders.iter().partition(|&&(key, i)| {
-            opts.memo
-                .is_none_or(|m| m.recall(pending[i].0, &key).is_none())
-        });
+        let work: Vec<(Digest<ActionKind>, usize)> = leaders
+            .iter()
+            .filter(|&&(key, i)| {
+                opts.memo
+                    .is_none_or(|m| m.recall(pending[i].0, &key).is_none())
+            })
+            .copied()
+            .collect();
         // A store with a remote tier looks this level's unknown keys up in parallel now.
         let unknown: Vec<Digest<ActionKind>> = work
             .iter()
@@ -351,7 +355,7 @@ pub fn execute(
         };
         // A level of at most one real action and a few recalled ones (an edit's partial
         // build) runs here: no worker is woken for it. Others run on the pool.
-        let results: Vec<(usize, Outcome)> = if work.len() <= 1 && recalled.len() <= 64 {
+        let results: Vec<(usize, Outcome)> = if work.len() <= 1 && leaders.len() <= 65 {
             leaders.iter().map(one).collect()
         } else {
             let run_level = || -> Vec<(usize, Outcome)> { leaders.par_iter().map(one).collect() };

@@ -771,7 +771,7 @@ impl Session {
                 let whole = match rest {
                     Some(rest) => {
                         let rest = rest.join().unwrap_or(Err(SegError::Missing));
-                        let Ok(whole) = self.whole_summary(&p, rest) else {
+                        let Ok(whole) = rest.and_then(|r| self.whole_summary(&p, &r)) else {
                             // Checked present at the start: removed (or found corrupt) since.
                             let _ = store.save_state(&format!("fast-{}", self.id), b"");
                             return Err(BuildError::Io(
@@ -927,9 +927,8 @@ impl Session {
     fn whole_summary(
         &self,
         p: &PartialSummary,
-        rest: Result<BTreeMap<usize, SegBlob>, SegError>,
+        rest: &BTreeMap<usize, SegBlob>,
     ) -> Result<Vec<MarkedBlob>, SegError> {
-        let rest = rest?;
         let stored = self
             .partial
             .as_ref()
